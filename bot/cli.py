@@ -1,0 +1,260 @@
+"""`cxbot`: ingest, ask, gaps, stats, serve. Library errors become one clear line and an exit code:
+0 ok, 1 finished but some rows/files were rejected (or not enough evidence), 2 nothing done."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from ingest.config import ColumnMap, Settings, SourceSpec, load_sources_config
+from ingest.errors import ConfigError, CxbotError, QuestionError
+
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="cxbot: where do customers disagree with our numbers? Cited answers.",
+)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def settings() -> Settings:
+    return Settings()
+
+
+def fail(exc: CxbotError, code: int = 2) -> None:
+    err.print(f"[bold red]Error:[/] {exc}", markup=True)
+    raise typer.Exit(code)
+
+
+@app.command()
+def ingest(
+    files: Annotated[list[Path] | None, typer.Argument(help="Files to ingest.")] = None,
+    kind: Annotated[str | None, typer.Option(help="survey or metrics")] = None,
+    config: Annotated[Path | None, typer.Option(help="sources.yaml listing the sources.")] = None,
+    id_column: Annotated[str | None, typer.Option()] = None,
+    text_column: Annotated[str | None, typer.Option()] = None,
+    date_column: Annotated[str | None, typer.Option()] = None,
+    score_column: Annotated[str | None, typer.Option()] = None,
+    segment_column: Annotated[list[str] | None, typer.Option()] = None,
+    period_column: Annotated[str | None, typer.Option()] = None,
+    metric_column: Annotated[list[str] | None, typer.Option()] = None,
+    name: Annotated[str | None, typer.Option(help="Source name (default: file name).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Load, clean, enrich and index survey verbatims or metric reports (incremental)."""
+    from ingest.pipeline import Job, run_ingest
+
+    try:
+        s = settings()
+        jobs: list[Job] = []
+        gap_cfg = None
+        if config:
+            cfg = load_sources_config(config)
+            jobs = [Job(spec, config.parent) for spec in cfg.sources]
+            gap_cfg = cfg.model_dump(include={"metric_themes", "metric_directions", "aliases"})
+        if files:
+            if kind not in ("survey", "metrics"):
+                raise ConfigError("--kind must be 'survey' or 'metrics' when files are given.")
+            cols = ColumnMap(
+                id=id_column,
+                text=text_column,
+                date=date_column,
+                score=score_column,
+                segments=segment_column or [],
+                period=period_column,
+                metrics=metric_column or [],
+            )
+            for f in files:
+                jobs.append(Job(SourceSpec(kind=kind, path=str(f), name=name, columns=cols)))  # type: ignore[arg-type]
+        if not jobs:
+            raise ConfigError(
+                "Nothing to ingest.",
+                "Give FILE... --kind survey|metrics, or --config sources.yaml.",
+            )
+        summary = _run_with_progress(run_ingest, jobs, s, gap_cfg)
+    except CxbotError as exc:
+        fail(exc)
+        return
+    if as_json:
+        out.print_json(summary.model_dump_json())
+    else:
+        _print_summary(summary)
+    if not summary.files:
+        raise typer.Exit(2)
+    if not summary.ok:
+        raise typer.Exit(1)
+
+
+def _run_with_progress(run: Any, jobs: Any, s: Settings, gap_cfg: Any) -> Any:
+    if not sys.stderr.isatty():
+        return run(jobs, s, gap_config=gap_cfg)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
+        task = None
+
+        def progress(stage: str, advance: int, total: int) -> None:
+            nonlocal task
+            if stage != "embed":
+                return
+            if task is None:
+                task = bar.add_task("Embedding", total=total)
+            bar.advance(task, advance)
+
+        return run(jobs, s, progress, gap_config=gap_cfg)
+
+
+def _print_summary(summary: Any) -> None:
+    out.print(
+        f"Ingested {len(summary.files)} file(s) in {summary.seconds:.1f}s: "
+        f"{summary.added:,} added, {summary.updated:,} updated, {summary.unchanged:,} unchanged, "
+        f"{summary.removed:,} removed, {summary.duplicates:,} duplicates dropped, "
+        f"{len(summary.rejected):,} rejected."
+    )
+    for f in summary.failed_files:
+        err.print(f"[red]File not ingested:[/] {f}")
+    for r in summary.rejected[:20]:
+        err.print(f"[yellow]Rejected:[/] {r}")
+    if len(summary.rejected) > 20:
+        err.print(f"... and {len(summary.rejected) - 20:,} more rejected rows (use --json).")
+    for w in summary.warnings[:10]:
+        err.print(f"[yellow]Warning:[/] {w}")
+    if len(summary.warnings) > 10:
+        err.print(f"... and {len(summary.warnings) - 10:,} more warnings (use --json).")
+
+
+def render_answer(a: Any) -> None:
+    out.print(a.answer)
+    if a.citations:
+        out.print("\nSources:")
+        for c in a.citations:
+            meta = ", ".join(x for x in (c.segment, c.date or "", f"{c.source} {c.location}") if x)
+            text = c.text if len(c.text) <= 300 else c.text[:297] + "..."
+            out.print(f'  [{c.n}] "{text}" ({meta})', markup=False)
+    out.print(f"\n{a.freshness}", style="dim")
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question, in plain words.")],
+    segment: Annotated[list[str] | None, typer.Option(help="Only this segment value.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=50, help="Citations at most.")] = 8,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Answer a question with figures and numbered citations."""
+    from bot.answer import Engine
+
+    try:
+        a = Engine(settings()).ask(question, segment=segment, limit=limit)
+    except QuestionError as exc:
+        fail(exc)
+        return
+    except CxbotError as exc:
+        fail(exc)
+        return
+    if as_json:
+        print(json.dumps(a.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        render_answer(a)
+    if not a.enough_evidence:
+        raise typer.Exit(1)
+
+
+@app.command()
+def gaps(
+    metric: Annotated[
+        str | None, typer.Option(help="Only metrics whose name contains this.")
+    ] = None,
+    segment: Annotated[str | None, typer.Option(help="Only this segment.")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    explain: Annotated[
+        bool, typer.Option(help="Show metric-theme links and segment matches.")
+    ] = False,
+) -> None:
+    """Perception gaps: where customers disagree with the internal metrics."""
+    from bot.answer import Engine
+    from bot.gaps import analyse, render_gaps_text
+
+    try:
+        engine = Engine(settings())
+        report = analyse(engine, metric=metric, segment=segment)
+    except CxbotError as exc:
+        fail(exc)
+        return
+    if as_json:
+        print(json.dumps(report.as_dict(engine, explain), ensure_ascii=False, indent=2))
+    else:
+        out.print(render_gaps_text(engine, report, explain), markup=False)
+    if not report.gaps:
+        raise typer.Exit(1)
+
+
+@app.command()
+def stats(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """What is indexed: counts by kind, source, segment and theme."""
+    from bot.stats import index_stats
+
+    try:
+        data = index_stats(settings())
+    except CxbotError as exc:
+        fail(exc)
+        return
+    if as_json:
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    out.print(
+        f"{data['records']:,} records ({data['verbatims']:,} verbatims, "
+        f"{data['metric_lines']:,} metric lines), index version {data['version']}, "
+        f"last indexed {data['last_indexed']}."
+    )
+    out.print(f"Verbatims dated {data['date_from']} to {data['date_to']}.")
+    for s in data["sources"]:
+        out.print(
+            f"  source {s['source']} ({s['kind']}): {s['records']:,} records, "
+            f"indexed {s['indexed_at']}"
+        )
+    for key, counts in data["segments"].items():
+        top = ", ".join(f"{v} {n:,}" for v, n in list(counts.items())[:10])
+        out.print(f"  {key}: {top}")
+    out.print("  themes: " + ", ".join(f"{t} {n:,}" for t, n in data["themes"].items()))
+
+
+@app.command()
+def examples(
+    out_dir: Annotated[Path, typer.Option("--out", help="Where to write them.")] = Path("examples"),
+) -> None:
+    """(Re)write the bundled fictional example data set."""
+    from bot.examples import write_examples
+
+    for p in write_examples(out_dir):
+        out.print(f"wrote {p}")
+
+
+def main() -> None:
+    try:
+        app()
+    except CxbotError as exc:  # anything a command did not translate itself
+        err.print(f"Error: {exc}")
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

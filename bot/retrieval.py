@@ -1,0 +1,120 @@
+"""Hybrid retrieval: Chroma (dense) + bm25s (lexical), fused with RRF, then theme and sentiment
+boosts from the question and near-duplicate collapse (retweets, copy-paste)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from bot.corpus import Corpus
+from bot.understand import Filters
+from ingest.store import VectorStore
+
+Mode = Literal["hybrid", "dense", "bm25"]
+RRF_K = 60
+CANDIDATES = 100
+
+
+@dataclass
+class Hit:
+    idx: int
+    id: str
+    score: float
+    dense: float | None = None
+    lexical: float | None = None
+
+
+def _jaccard(a: set[str], b: set[str]) -> float:
+    if not a or not b:
+        return 0.0
+    return len(a & b) / len(a | b)
+
+
+def collapse(corpus: Corpus, ranked: list[Hit], k: int, threshold: float = 0.7) -> list[Hit]:
+    """Keep the best of each group of near-identical texts."""
+    out: list[Hit] = []
+    keys: set[str] = set()
+    token_sets: list[set[str]] = []
+    for h in ranked:
+        key = corpus.dedupe[h.idx]
+        if key in keys:
+            continue
+        toks = set(key.split())
+        if any(_jaccard(toks, t) >= threshold for t in token_sets):
+            continue
+        keys.add(key)
+        token_sets.append(toks)
+        out.append(h)
+        if len(out) >= k:
+            break
+    return out
+
+
+def search(
+    corpus: Corpus,
+    store: VectorStore,
+    qvec: np.ndarray,
+    query: str,
+    filters: Filters,
+    k: int = 8,
+    mode: Mode = "hybrid",
+    kind: str | None = "verbatim",
+    theme_filter: list[str] | None = None,
+) -> list[Hit]:
+    """Top-k records for the query within the filters. ``theme_filter`` makes themes a hard
+    filter (used to pick quotes for a counted theme); ``filters.themes`` only boosts."""
+    mask = filters.mask(corpus, kind)
+    if theme_filter:
+        tm = np.zeros(len(corpus), dtype=bool)
+        for t in theme_filter:
+            if t in corpus.themes:
+                tm |= corpus.themes[t]
+        mask &= tm
+    if filters.polarity == -1:
+        # complaints: search among non-positive records first
+        pm = mask & ((corpus.polarity < 0) | corpus.any_complaint)
+        if pm.sum() >= k:
+            mask = pm
+    if not mask.any():
+        return []
+
+    dense: dict[int, float] = {}
+    if mode in ("hybrid", "dense"):
+        n = int(min(CANDIDATES, mask.sum()))
+        where = filters.chroma_where(kind)
+        for rid, sim in store.query(qvec, n, where):
+            i = corpus.index.get(rid)
+            if i is not None and mask[i]:
+                dense[i] = sim
+    lexical: dict[int, float] = {}
+    if mode in ("hybrid", "bm25"):
+        scores = corpus.bm25_scores(query)
+        scores = np.where(mask, scores, 0.0)
+        n = int(min(CANDIDATES, len(scores)))
+        top = np.argpartition(-scores, n - 1)[:n] if n < len(scores) else np.arange(len(scores))
+        for i in top:
+            if scores[i] > 0:
+                lexical[int(i)] = float(scores[i])
+
+    fused: dict[int, float] = {}
+    for ranking in (dense, lexical):
+        for rank, i in enumerate(sorted(ranking, key=lambda x: -ranking[x])):
+            fused[i] = fused.get(i, 0.0) + 1.0 / (RRF_K + rank + 1)
+    if mode == "hybrid" and filters.themes:
+        for i in fused:
+            if any(t in corpus.rows[i]["themes"] for t in filters.themes):
+                fused[i] *= 1.5
+    if filters.polarity is not None:
+        for i in fused:
+            p = int(corpus.polarity[i])
+            if p == filters.polarity:
+                fused[i] *= 1.2
+            elif p == -filters.polarity:
+                fused[i] *= 0.5
+    ranked = [
+        Hit(idx=i, id=corpus.ids[i], score=s, dense=dense.get(i), lexical=lexical.get(i))
+        for i, s in sorted(fused.items(), key=lambda x: (-x[1], x[0]))
+    ]
+    return collapse(corpus, ranked, k)

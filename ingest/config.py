@@ -1,0 +1,136 @@
+"""Settings (one pydantic-settings class, env prefix CXBOT_) and the sources.yaml schema."""
+
+from __future__ import annotations
+
+import glob as globlib
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ingest.errors import ConfigError
+
+Kind = Literal["survey", "metrics"]
+
+
+class Settings(BaseSettings):
+    """Every value is also a constructor argument, so tests never depend on the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="CXBOT_", extra="ignore")
+
+    data_dir: Path = Path(".cxbot")
+    chroma_url: str | None = None
+    collection: str = "cxbot"
+    embeddings: Literal["local", "openai"] = "local"
+    model_path: Path | None = None
+    tokenizer_path: Path | None = None
+    model_sha256: str = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
+    max_seq_length: int = 256
+    embed_batch_size: int = 32
+    embed_threads: int = 0
+    openai_embedding_model: str = "text-embedding-3-small"
+    taxonomy_path: Path | None = None
+    max_text_chars: int = 20_000
+    redact_handles: bool = False
+    min_segment_n: int = 30
+    llm: Literal["none", "openai"] = "none"
+
+    @property
+    def catalog_path(self) -> Path:
+        return self.data_dir / "catalog.sqlite"
+
+
+class ColumnMap(BaseModel):
+    """Which source column holds what; None means infer it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str | None = None
+    text: str | None = None
+    date: str | None = None
+    score: str | None = None
+    url: str | None = None
+    segments: list[str] = Field(default_factory=list)
+    period: str | None = None
+    metrics: list[str] = Field(default_factory=list)
+
+
+class SourceSpec(BaseModel):
+    """One entry of sources.yaml, or the flags of one `cxbot ingest` call."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Kind
+    path: str
+    name: str | None = None
+    columns: ColumnMap = Field(default_factory=ColumnMap)
+    segments: dict[str, str] = Field(default_factory=dict)
+    sheet: str | None = None
+
+    def files(self, base: Path | None = None) -> list[Path]:
+        """Expand the path or glob; a glob that matches nothing is an error, not a silent no-op."""
+        pattern = (
+            self.path if base is None or Path(self.path).is_absolute() else str(base / self.path)
+        )
+        if globlib.has_magic(pattern):
+            found = sorted(
+                Path(p) for p in globlib.glob(pattern, recursive=True) if Path(p).is_file()
+            )
+            if not found:
+                raise ConfigError(
+                    f"The pattern '{self.path}' matches no file.",
+                    "Check the path in sources.yaml (it is relative to the YAML file).",
+                )
+            return found
+        return [Path(pattern)]
+
+
+class SourcesConfig(BaseModel):
+    """The whole sources.yaml file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sources: list[SourceSpec]
+    metric_themes: dict[str, list[str]] = Field(default_factory=dict)
+    metric_directions: dict[str, Literal["higher", "lower"]] = Field(default_factory=dict)
+    aliases: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("sources")
+    @classmethod
+    def _not_empty(cls, v: list[SourceSpec]) -> list[SourceSpec]:
+        if not v:
+            raise ValueError("list at least one source")
+        return v
+
+
+def load_sources_config(path: Path) -> SourcesConfig:
+    """Parse and validate sources.yaml; errors name the key and say what is expected."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file.") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"{path}: not valid YAML{where}: {problem}.", "Fix the syntax.") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping with a 'sources:' list at the top.")
+    try:
+        return SourcesConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(f"{path}: {format_validation_error(exc)}") from None
+
+
+def format_validation_error(exc: ValidationError) -> str:
+    """One line per problem, each naming the key path, e.g. sources.0.kind."""
+    parts = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key"
+        parts.append(f"{loc}: {msg}")
+    return "; ".join(parts)

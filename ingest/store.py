@@ -1,0 +1,175 @@
+"""Chroma: embedded PersistentClient under the data dir, or a `chroma run` server by URL."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import urlparse
+
+import numpy as np
+
+from ingest.config import Settings
+from ingest.errors import ModelError, StoreBusyError, StoreError
+from ingest.schema import Record
+
+WRITE_BATCH = 2000
+_CLIENTS: dict[str, Any] = {}
+
+
+def _client(settings: Settings) -> Any:
+    """One client per data dir / URL per process: Chroma dislikes two on one folder."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    if settings.chroma_url:
+        key = settings.chroma_url
+        if key not in _CLIENTS:
+            u = urlparse(settings.chroma_url)
+            if not u.hostname:
+                raise StoreError(f"CXBOT_CHROMA_URL '{settings.chroma_url}' is not a URL.")
+            try:
+                _CLIENTS[key] = chromadb.HttpClient(
+                    host=u.hostname,
+                    port=u.port or (443 if u.scheme == "https" else 8000),
+                    ssl=u.scheme == "https",
+                    settings=chroma_settings,
+                )
+            except Exception as exc:
+                raise StoreError(
+                    f"Cannot reach the Chroma server at {settings.chroma_url}: {exc}",
+                    "Start it with `chroma run --host 127.0.0.1 --port 8000` or unset "
+                    "CXBOT_CHROMA_URL to use the embedded store.",
+                ) from None
+        return _CLIENTS[key]
+    path = settings.data_dir / "chroma"
+    key = str(path.resolve())
+    if key not in _CLIENTS:
+        path.mkdir(parents=True, exist_ok=True)
+        try:
+            _CLIENTS[key] = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+        except Exception as exc:
+            msg = str(exc)
+            if "lock" in msg.lower() or "busy" in msg.lower():
+                raise StoreBusyError(
+                    f"The store in {path} is in use by another process.",
+                    "Stop `cxbot serve`, or run Chroma as a server and set CXBOT_CHROMA_URL.",
+                ) from None
+            raise StoreError(f"Cannot open the Chroma store in {path}: {msg}") from None
+    return _CLIENTS[key]
+
+
+def forget_clients() -> None:
+    _CLIENTS.clear()
+
+
+def _metadata(r: Record, polarity: int) -> dict[str, Any]:
+    md: dict[str, Any] = {"source": r.source, "kind": r.kind, "polarity": polarity}
+    if r.date:
+        from ingest.dates import to_epoch
+
+        md["ts"] = to_epoch(r.date)
+        md["day"] = r.date.date().isoformat()
+        md["dayn"] = int(r.date.strftime("%Y%m%d"))  # Chroma ranges need numbers
+    if r.score is not None:
+        md["score"] = r.score
+    if r.sentiment is not None:
+        md["sentiment"] = r.sentiment
+    if r.themes:
+        md["themes"] = list(r.themes)
+    for k, v in r.segments.items():
+        md[f"seg:{k}"] = v
+    return md
+
+
+class VectorStore:
+    """The vector index. It stores each record's embedding, text and filterable metadata."""
+
+    def __init__(self, settings: Settings, model_id: str, dim: int) -> None:
+        self.settings = settings
+        self.model_id = model_id
+        self.dim = dim
+        self.client = _client(settings)
+        self._collection: Any = None
+
+    def collection(self, create: bool = True) -> Any:
+        if self._collection is not None:
+            return self._collection
+        name = self.settings.collection
+        try:
+            if create:
+                col = self.client.get_or_create_collection(
+                    name,
+                    metadata={"model_id": self.model_id, "dim": self.dim, "hnsw:space": "cosine"},
+                    embedding_function=None,
+                )
+            else:
+                col = self.client.get_collection(name, embedding_function=None)
+        except Exception as exc:
+            if not create and "does not exist" in str(exc).lower():
+                raise StoreError(
+                    "Nothing has been indexed yet.", "Run `cxbot ingest` first (or `make demo`)."
+                ) from None
+            raise StoreError(f"Chroma error opening collection '{name}': {exc}") from None
+        stored = (col.metadata or {}).get("model_id")
+        if stored and stored != self.model_id:
+            raise ModelError(
+                f"The index was built with embedding model '{stored}', but '{self.model_id}' is "
+                "configured; mixing them would return garbage.",
+                "Switch CXBOT_EMBEDDINGS back, or rebuild with `cxbot ingest --full ...` into a "
+                "new CXBOT_COLLECTION.",
+            )
+        self._collection = col
+        return col
+
+    def upsert(
+        self, records: Sequence[Record], vectors: np.ndarray, polarities: Sequence[int]
+    ) -> None:
+        col = self.collection()
+        for start in range(0, len(records), WRITE_BATCH):
+            chunk = records[start : start + WRITE_BATCH]
+            try:
+                col.upsert(
+                    ids=[r.id for r in chunk],
+                    embeddings=vectors[start : start + len(chunk)],
+                    documents=[r.text for r in chunk],
+                    metadatas=[
+                        _metadata(r, p)
+                        for r, p in zip(chunk, polarities[start : start + len(chunk)], strict=True)
+                    ],
+                )
+            except Exception as exc:
+                raise StoreError(
+                    f"Chroma rejected a write: {exc}",
+                    "Nothing was committed; the previous index still answers. Re-run the ingest.",
+                ) from None
+
+    def delete(self, ids: Sequence[str]) -> None:
+        if not ids:
+            return
+        col = self.collection()
+        for start in range(0, len(ids), WRITE_BATCH):
+            try:
+                col.delete(ids=list(ids[start : start + WRITE_BATCH]))
+            except Exception as exc:
+                raise StoreError(f"Chroma rejected a delete: {exc}") from None
+
+    def query(
+        self, vector: np.ndarray, n: int, where: dict[str, Any] | None = None
+    ) -> list[tuple[str, float]]:
+        col = self.collection(create=False)
+        try:
+            res = col.query(
+                query_embeddings=[vector.astype(np.float32)],
+                n_results=n,
+                where=where or None,
+                include=["distances"],
+            )
+        except Exception as exc:
+            raise StoreError(f"Chroma query failed: {exc}") from None
+        ids = res["ids"][0] if res["ids"] else []
+        dists = res["distances"][0] if res.get("distances") else [0.0] * len(ids)
+        return [(i, 1.0 - float(d)) for i, d in zip(ids, dists, strict=True)]
+
+    def count(self) -> int:
+        return int(self.collection(create=False).count())

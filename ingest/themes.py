@@ -1,0 +1,130 @@
+"""Theme taxonomy and assignment: embedding similarity to each theme's description plus keywords.
+
+Labels in a source are never needed: themes are inferred from the text.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ingest.config import format_validation_error
+from ingest.embedder import Embedder
+from ingest.errors import ConfigError
+
+
+class Theme(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    label: str
+    description: str
+    examples: list[str] = Field(default_factory=list)
+    keywords: list[str] = Field(default_factory=list)
+    metric_keywords: list[str] = Field(default_factory=list)
+
+    @cached_property
+    def patterns(self) -> list[re.Pattern[str]]:
+        return [re.compile(k, re.I) for k in self.keywords]
+
+    @cached_property
+    def metric_patterns(self) -> list[re.Pattern[str]]:
+        return [re.compile(k, re.I) for k in self.metric_keywords]
+
+
+class Taxonomy(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    themes: dict[str, Theme]
+    similarity_threshold: float = 0.45
+    keyword_bonus: float = 0.2
+    max_themes: int = 3
+
+    def label(self, name: str) -> str:
+        t = self.themes.get(name)
+        return t.label if t else name
+
+
+def load_taxonomy(path: Path | None = None) -> Taxonomy:
+    if path is None:
+        raw_text = resources.files("ingest").joinpath("taxonomy.yaml").read_text("utf-8")
+        where = "built-in taxonomy"
+    else:
+        try:
+            raw_text = Path(path).read_text("utf-8")
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot read the taxonomy ({exc.strerror}).") from None
+        where = str(path)
+    try:
+        raw = yaml.safe_load(raw_text)
+        tax = Taxonomy.model_validate(raw)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{where}: not valid YAML ({exc}).") from None
+    except ValidationError as exc:
+        raise ConfigError(f"{where}: {format_validation_error(exc)}") from None
+    for name, theme in tax.themes.items():
+        for k in theme.keywords + theme.metric_keywords:
+            try:
+                re.compile(k)
+            except re.error as exc:
+                raise ConfigError(
+                    f"{where}: themes.{name}.keywords: '{k}' is not a regex ({exc})."
+                ) from None
+    return tax
+
+
+class ThemeAssigner:
+    """Scores texts against theme prototypes (mean of description + example embeddings)."""
+
+    def __init__(self, taxonomy: Taxonomy, embedder: Embedder) -> None:
+        self.taxonomy = taxonomy
+        self.names = list(taxonomy.themes)
+        protos = []
+        for name in self.names:
+            t = taxonomy.themes[name]
+            vecs = embedder.embed([t.description, *t.examples])
+            p = vecs.mean(axis=0)
+            protos.append(p / np.linalg.norm(p))
+        self.prototypes = np.vstack(protos) if protos else np.zeros((0, embedder.dim))
+
+    def keyword_hits(self, text: str) -> np.ndarray:
+        return np.array(
+            [any(p.search(text) for p in self.taxonomy.themes[n].patterns) for n in self.names],
+            dtype=bool,
+        )
+
+    def scores(self, texts: list[str], vectors: np.ndarray) -> np.ndarray:
+        sims = vectors @ self.prototypes.T
+        hits = np.vstack([self.keyword_hits(t) for t in texts]) if texts else sims.astype(bool)
+        return sims + self.taxonomy.keyword_bonus * hits
+
+    def complaints(self, text: str, themes: list[str], polarity: int) -> list[str]:
+        """Themes raised as a problem: the comment is not positive, or it names the problem
+        outright ("delayed", "lost my bag"). VADER alone reads "thanks for nothing, flight
+        delayed 3 hours" as positive, so a keyword hit counts as a complaint whatever the tone."""
+        out = []
+        for t in themes:
+            theme = self.taxonomy.themes.get(t)
+            if polarity <= 0 or (theme and any(p.search(text) for p in theme.patterns)):
+                out.append(t)
+        return out
+
+    def assign(self, texts: list[str], vectors: np.ndarray) -> list[list[str]]:
+        tax = self.taxonomy
+        scores = self.scores(texts, vectors)
+        out = []
+        for row in scores:
+            order = np.argsort(-row)
+            out.append(
+                [
+                    self.names[i]
+                    for i in order[: tax.max_themes]
+                    if row[i] >= tax.similarity_threshold
+                ]
+            )
+        return out

@@ -1,0 +1,131 @@
+"""Shared fixtures: the real embedding model, real embedded Chroma, the bundled demo data."""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+from bot.answer import Engine  # noqa: E402
+from ingest.config import Settings, SourceSpec, load_sources_config  # noqa: E402
+from ingest.embedder import get_embedder  # noqa: E402
+from ingest.pipeline import Job, run_ingest  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+AIRLINE = ROOT.parent / "shared" / "data" / "airline"
+TWEETS = AIRLINE / "tweets.csv"
+
+
+def make_settings(data_dir: Path, **kw: object) -> Settings:
+    """Every value explicit, so the developer's environment never leaks into a test."""
+    return Settings(
+        data_dir=data_dir,
+        chroma_url=None,
+        collection="cxbot",
+        embeddings="local",
+        model_path=None,
+        tokenizer_path=None,
+        taxonomy_path=None,
+        min_segment_n=30,
+        **kw,
+    )
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    return get_embedder(make_settings(Path("unused")))
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path / "data")
+
+
+def ingest_file(settings: Settings, path: Path, kind: str = "survey", **spec: object):
+    return run_ingest([Job(SourceSpec(kind=kind, path=str(path), **spec))], settings)
+
+
+@pytest.fixture(scope="session")
+def demo_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The bundled fictional data set, ingested once per test session."""
+    root = tmp_path_factory.mktemp("demo")
+    s = make_settings(root / "data")
+    cfg_path = EXAMPLES / "sources.yaml"
+    cfg = load_sources_config(cfg_path)
+    summary = run_ingest(
+        [Job(spec, cfg_path.parent) for spec in cfg.sources],
+        s,
+        gap_config=cfg.model_dump(include={"metric_themes", "metric_directions", "aliases"}),
+    )
+    assert summary.ok, summary
+    return s
+
+
+@pytest.fixture(scope="session")
+def demo_engine(demo_settings: Settings) -> Engine:
+    return Engine(demo_settings)
+
+
+@pytest.fixture(scope="session")
+def airline_tweets_unlabelled(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """tweets.csv with only tweet_id, airline, text, tweet_created: the labels stay hidden."""
+    if not TWEETS.exists():
+        pytest.skip("../shared/data/airline/tweets.csv is not present")
+    out = tmp_path_factory.mktemp("airline") / "tweets_unlabelled.csv"
+    with TWEETS.open(newline="", encoding="utf-8") as src, out.open("w", newline="") as dst:
+        w = csv.writer(dst)
+        w.writerow(["tweet_id", "airline", "text", "tweet_created"])
+        for row in csv.DictReader(src):
+            w.writerow([row["tweet_id"], row["airline"], row["text"], row["tweet_created"]])
+    return out
+
+
+def tweet_labels() -> dict[str, str]:
+    """tweet_id -> negativereason (first annotation wins), read only for scoring."""
+    labels: dict[str, str] = {}
+    with TWEETS.open(newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            labels.setdefault(row["tweet_id"], row["negativereason"])
+    return labels
+
+
+@pytest.fixture(scope="session")
+def airline_settings(tmp_path_factory: pytest.TempPathFactory, airline_tweets_unlabelled: Path):
+    """The real tweets plus the DOT on-time report, ingested once (about 1.5 minutes)."""
+    root = tmp_path_factory.mktemp("airline-index")
+    s = make_settings(root / "data")
+    summary = run_ingest(
+        [
+            Job(SourceSpec(kind="survey", path=str(airline_tweets_unlabelled), name="tweets.csv")),
+            Job(
+                SourceSpec(
+                    kind="metrics",
+                    path=str(AIRLINE / "dot_metrics_2015_02.csv"),
+                    columns={
+                        "segments": ["tweets_airline"],
+                        "metrics": ["on_time_pct", "cancelled_pct"],
+                    },
+                )
+            ),
+        ],
+        s,
+    )
+    assert summary.files and not summary.failed_files, summary
+    return s
+
+
+@pytest.fixture(scope="session")
+def airline_engine(airline_settings: Settings) -> Engine:
+    return Engine(airline_settings)
+
+
+def copy_examples(dst: Path) -> Path:
+    shutil.copytree(EXAMPLES, dst)
+    return dst

@@ -1,0 +1,162 @@
+"""The write path end to end with the real model and a real embedded Chroma."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.answer import Engine
+from bot.corpus import clear_cache
+from ingest.catalog import Catalog
+from ingest.config import Settings, SourceSpec
+from ingest.embedder import OnnxEmbedder, get_embedder
+from ingest.errors import ModelError, StoreBusyError
+from ingest.locks import ingest_lock
+from ingest.pipeline import Job, run_ingest
+from ingest.store import VectorStore
+from tests.conftest import ingest_file, make_settings
+
+ROWS = [
+    ("1", "North", "My parcel arrived five days late, again."),
+    ("2", "North", "Delivery was late and the courier never called."),
+    ("3", "South", "Lovely staff, quick delivery, thank you!"),
+    ("4", "South", "The vase arrived broken, box completely crushed."),
+    ("5", "East", "On hold for 50 minutes, write to me at bob@example.com"),
+]
+
+
+def write_csv(path: Path, rows: list[tuple[str, str, str]]) -> Path:
+    lines = ["id,region,comment"] + [f'{i},{r},"{t}"' for i, r, t in rows]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def chroma_docs(settings: Settings) -> dict[str, str]:
+    e = get_embedder(settings)
+    col = VectorStore(settings, e.model_id, e.dim).collection(create=False)
+    got = col.get(include=["documents"])
+    return dict(zip(got["ids"], got["documents"], strict=True))
+
+
+def test_ingest_stores_records_with_enrichment(settings: Settings, tmp_path: Path) -> None:
+    src = write_csv(tmp_path / "s.csv", ROWS)
+    summary = ingest_file(settings, src)
+    assert (summary.added, summary.rejected, summary.failed_files) == (5, [], [])
+    docs = chroma_docs(settings)
+    assert set(docs) == {f"s.csv:{i}" for i, _, _ in ROWS}
+    # PII redacted before storage, in Chroma and in the catalog
+    assert "bob@example.com" not in docs["s.csv:5"] and "[email]" in docs["s.csv:5"]
+    cat = Catalog(settings.catalog_path)
+    rows = {r["id"]: r for r in cat.rows()}
+    cat.close()
+    assert "bob@example.com" not in str(rows["s.csv:5"]["text"])
+    assert "lateness" in rows["s.csv:1"]["themes"]
+    assert "lost_damaged" in rows["s.csv:4"]["themes"]
+    assert rows["s.csv:3"]["polarity"] == 1 and rows["s.csv:1"]["polarity"] <= 0
+
+
+def test_incremental_reingest_skips_updates_and_removes(settings: Settings, tmp_path: Path) -> None:
+    src = write_csv(tmp_path / "s.csv", ROWS)
+    ingest_file(settings, src)
+    again = ingest_file(settings, src)
+    assert (again.added, again.updated, again.unchanged, again.removed) == (0, 0, 5, 0)
+    changed = [ROWS[0], (ROWS[1][0], "North", "Courier lost my parcel completely."), *ROWS[2:4]]
+    write_csv(src, changed)
+    s = ingest_file(settings, src)
+    assert (s.added, s.updated, s.unchanged, s.removed) == (0, 1, 3, 1)
+    docs = chroma_docs(settings)
+    assert "s.csv:5" not in docs
+    assert docs["s.csv:2"] == "Courier lost my parcel completely."
+
+
+def test_a_bad_file_does_not_stop_the_good_one(settings: Settings, tmp_path: Path) -> None:
+    good = write_csv(tmp_path / "good.csv", ROWS)
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(b"\x00\x01\x02binary")
+    summary = run_ingest(
+        [
+            Job(SourceSpec(kind="survey", path=str(bad))),
+            Job(SourceSpec(kind="survey", path=str(good))),
+        ],
+        settings,
+    )
+    assert summary.added == 5
+    assert len(summary.failed_files) == 1 and "binary" in str(summary.failed_files[0])
+
+
+class ExplodingEmbedder:
+    """The real model, with a fault injected after the first batch (a crash mid-ingest)."""
+
+    def __init__(self, inner: OnnxEmbedder) -> None:
+        self.inner = inner
+        self.model_id = inner.model_id
+        self.dim = inner.dim
+
+    def embed(self, texts, progress=None):  # type: ignore[no-untyped-def]
+        if len(texts) > 3:
+            raise RuntimeError("simulated crash while embedding")
+        return self.inner.embed(texts, progress)
+
+
+def test_failure_midway_leaves_previous_index_answering(settings: Settings, tmp_path: Path) -> None:
+    src = write_csv(tmp_path / "s.csv", ROWS)
+    ingest_file(settings, src)
+    engine = Engine(settings)
+    before = engine.ask("Which deliveries were late?")
+    assert before.citations
+    new_rows = [
+        (str(i), "West", f"Completely different comment number {i} about refunds")
+        for i in range(10, 20)
+    ]
+    write_csv(src, new_rows)
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        run_ingest(
+            [Job(SourceSpec(kind="survey", path=str(src)))],
+            settings,
+            embedder=ExplodingEmbedder(get_embedder(settings)),
+        )
+    clear_cache()
+    after = engine.ask("Which deliveries were late?")
+    assert [c.id for c in after.citations] == [c.id for c in before.citations]
+    assert after.answer == before.answer
+    # and the next run completes cleanly
+    done = ingest_file(settings, src)
+    assert (done.added, done.removed) == (10, 5)
+
+
+def test_model_mismatch_is_a_clear_error(settings: Settings, tmp_path: Path) -> None:
+    ingest_file(settings, write_csv(tmp_path / "s.csv", ROWS))
+
+    class OtherModel:
+        model_id = "some-other-model"
+        dim = 384
+
+        def embed(self, texts, progress=None):  # type: ignore[no-untyped-def]
+            return np.zeros((len(texts), 384), dtype=np.float32)
+
+    write_csv(tmp_path / "s.csv", ROWS[:2])
+    with pytest.raises(ModelError, match="built with embedding model 'all-MiniLM-L6-v2-onnx-int8'"):
+        run_ingest(
+            [Job(SourceSpec(kind="survey", path=str(tmp_path / "s.csv")))],
+            settings,
+            embedder=OtherModel(),
+        )  # type: ignore[arg-type]
+
+
+def test_corrupt_model_file_is_refused(tmp_path: Path) -> None:
+    fake = tmp_path / "model.onnx"
+    fake.write_bytes(b"not a model")
+    with pytest.raises(ModelError, match="sha256"):
+        OnnxEmbedder(model_path=fake, expected_sha256="8199be6f" + "0" * 56)
+
+
+def test_second_ingest_while_one_runs_is_refused(tmp_path: Path) -> None:
+    s = make_settings(tmp_path / "d")
+    with ingest_lock(s, who="alice"):
+        with pytest.raises(StoreBusyError, match="already running \\(started by alice"):
+            with ingest_lock(s):
+                pass
+    with ingest_lock(s):  # released afterwards
+        pass
