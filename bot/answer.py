@@ -202,7 +202,12 @@ class Engine:
     ) -> Answer:
         from bot.compose import compose
 
-        return compose(self, question, segment=segment, limit=limit, base=base)
+        answer = compose(self, question, segment=segment, limit=limit, base=base)
+        if self.settings.llm == "openai":
+            from bot.llm import synthesize  # optional: never needed for the default answers
+
+            answer = synthesize(self, answer)
+        return answer
 
 
 def scope_label(filters: Filters) -> str:

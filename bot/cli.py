@@ -238,6 +238,23 @@ def stats(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
 
 
 @app.command()
+def serve(
+    http: Annotated[
+        bool, typer.Option("--http", help="Events API over HTTP, not Socket Mode.")
+    ] = False,
+    port: Annotated[int, typer.Option(help="HTTP port.")] = 3000,
+    host: Annotated[str, typer.Option(help="HTTP bind address.")] = "0.0.0.0",
+) -> None:
+    """Run the Slack bot (Socket Mode when SLACK_APP_TOKEN is set, else --http)."""
+    from bot.serve import run
+
+    try:
+        run(settings(), http=http, host=host, port=port)
+    except CxbotError as exc:
+        fail(exc)
+
+
+@app.command()
 def examples(
     out_dir: Annotated[Path, typer.Option("--out", help="Where to write them.")] = Path("examples"),
 ) -> None:

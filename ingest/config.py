@@ -7,7 +7,15 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ingest.errors import ConfigError
@@ -35,7 +43,40 @@ class Settings(BaseSettings):
     max_text_chars: int = 20_000
     redact_handles: bool = False
     min_segment_n: int = 30
+
+    # LLM synthesis (optional; the extractive answer is the default and the fallback)
     llm: Literal["none", "openai"] = "none"
+    llm_model: str = "gpt-4o-mini"
+    llm_temperature: float = 0.0
+    llm_timeout_s: float = 20.0
+    llm_max_tokens: int = 800
+    llm_max_retries: int = 2
+    llm_max_wait_s: float = 30.0
+    openai_api_key: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("OPENAI_API_KEY", "CXBOT_OPENAI_API_KEY")
+    )
+    openai_base_url: str | None = Field(
+        None, validation_alias=AliasChoices("OPENAI_BASE_URL", "CXBOT_OPENAI_BASE_URL")
+    )
+
+    # Slack (tokens use Slack's standard variable names; they are never logged)
+    slack_bot_token: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("SLACK_BOT_TOKEN", "CXBOT_SLACK_BOT_TOKEN")
+    )
+    slack_signing_secret: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("SLACK_SIGNING_SECRET", "CXBOT_SLACK_SIGNING_SECRET")
+    )
+    slack_app_token: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("SLACK_APP_TOKEN", "CXBOT_SLACK_APP_TOKEN")
+    )
+    slack_api_url: str | None = None  # another Web API base URL (tests point it at a fake)
+    allowed_channels: list[str] = Field(default_factory=list)  # empty: every channel
+    reindex_users: list[str] = Field(default_factory=list)
+    reindex_usergroup: str | None = None
+    digest_channels: list[str] = Field(default_factory=list)
+    digest_cron: str = "0 9 * * mon"
+    digest_timezone: str = "UTC"
+    production: bool = False
 
     @property
     def catalog_path(self) -> Path:
