@@ -136,10 +136,9 @@ class SegmentView:
     segment: str
     fact: MetricFact
     record_idx: int
-    n: int
-    k: int
-    n_neg: int
-    k_neg: int
+    n: int  # verbatims of the segment (and period)
+    k: int  # of which raise the linked theme as a complaint
+    n_c: int  # of which complain about anything (negative, or raise any theme as a complaint)
     rank: int = 0
     of: int = 0
     goodness: float = 0.0
@@ -153,7 +152,13 @@ class SegmentView:
 
     @property
     def share(self) -> float:
+        """Share of all the segment's verbatims."""
         return self.k / self.n if self.n else 0.0
+
+    @property
+    def mix(self) -> float:
+        """Share of the segment's complaints: what the gap score compares across segments."""
+        return self.k / self.n_c if self.n_c else 0.0
 
 
 @dataclass
@@ -169,6 +174,7 @@ class GapReport:
 
     def gap_dict(self, engine: Engine, v: SegmentView) -> dict[str, Any]:
         lo, hi = wilson(v.k, v.n)
+        mlo, mhi = wilson(v.k, v.n_c)
         cits = [c.as_dict() for c in (self.book.items if self.book else []) if c.n in v.citations]
         return {
             "metric": v.fact.metric,
@@ -186,9 +192,11 @@ class GapReport:
             "ci_high": round(hi, 4),
             "n": v.n,
             "k": v.k,
-            "share_of_negative": round(v.k_neg / v.n_neg, 4) if v.n_neg else None,
-            "n_negative": v.n_neg,
-            "rest_share": round(v.rest_share, 4),
+            "share_of_complaints": round(v.mix, 4),
+            "complaints_ci_low": round(mlo, 4),
+            "complaints_ci_high": round(mhi, 4),
+            "n_complaining": v.n_c,
+            "rest_share_of_complaints": round(v.rest_share, 4),
             "z": round(v.z, 2),
             "significant": v.significant,
             "ranked": v.ranked,
@@ -273,6 +281,7 @@ def analyse(
     problems: list[str] = []
 
     verb = corpus.kind == "verbatim"
+    complaining = (corpus.polarity < 0) | corpus.any_complaint
     if not verb.any():
         raise CxbotError(
             "No verbatims are indexed, so there is no customer view to compare.",
@@ -315,6 +324,7 @@ def analyse(
     groups: dict[tuple[str, str], list[SegmentView]] = {}
     seen_segments: dict[tuple[str, str], dict[str, float]] = {}
     overall: list[SegmentView] = []
+    grouped: dict[tuple[str, str, str], list[str]] = {}  # one note per metric, not per row
     for items in by_metric.values():
         name = items[0][0].metric
         units = {f.unit for f, _ in items}
@@ -348,7 +358,7 @@ def analyse(
             src = corpus.rows[ridx]["source"]
             if f.segment is None:
                 if f.segment_key:
-                    problems.append(f"{src} {loc}: '{name}' has no segment value; skipped.")
+                    grouped.setdefault(("blank", name, src), []).append(loc.split(",")[0])
                     continue
                 seg_mask = base_mask.copy()
                 seg_label = "All customers"
@@ -356,10 +366,7 @@ def analyse(
                 target = aliases.get(norm_key(f.segment), f.segment)
                 hit = seg_lookup.get(norm_key(target))
                 if hit is None:
-                    problems.append(
-                        f"{src} {loc}: segment '{f.segment}' of '{name}' matches no "
-                        "verbatim segment; add an alias in sources.yaml."
-                    )
+                    grouped.setdefault(("unknown", name, src), []).append(f"'{f.segment}'")
                     continue
                 key, value = hit
                 matches[f.segment] = f"{key} = {value}"
@@ -397,15 +404,13 @@ def analyse(
             seen[seg_label] = f.value
             n = int(seg_mask.sum())
             k = int((seg_mask & cmask).sum())
-            neg = seg_mask & (corpus.polarity < 0)
             v = SegmentView(
                 segment=seg_label,
                 fact=f,
                 record_idx=ridx,
                 n=n,
                 k=k,
-                n_neg=int(neg.sum()),
-                k_neg=int((neg & tmask).sum()),
+                n_c=int((seg_mask & complaining).sum()),
                 period_label=period_label,
             )
             if seg_label == "All customers":
@@ -413,13 +418,25 @@ def analyse(
             else:
                 groups.setdefault(group_key, []).append(v)
 
+    for (what, name, src), items in grouped.items():
+        listed = ", ".join(items[:8]) + (f" and {len(items) - 8} more" if len(items) > 8 else "")
+        if what == "blank":
+            problems.append(
+                f"{src}: {len(items)} line(s) of '{name}' have no segment value "
+                f"({listed}); skipped."
+            )
+        else:
+            problems.append(
+                f"{src}: segment(s) {listed} of '{name}' match no verbatim segment;"
+                " skipped. Add an alias in sources.yaml if they are the same."
+            )
     gaps: list[SegmentView] = []
     agreeing: list[SegmentView] = []
     not_ranked: list[SegmentView] = []
     for views in groups.values():
-        big = [v for v in views if v.n >= min_n]
+        big = [v for v in views if v.n_c >= min_n]
         for v in views:
-            if v.n < min_n:
+            if v.n_c < min_n:
                 v.ranked = False
                 not_ranked.append(v)
         if not big:
@@ -437,10 +454,10 @@ def analyse(
             ]
             v.goodness = sum(parts) / len(parts) if parts else 0.5
             rest_k = sum(o.k for o in ordered if o is not v)
-            rest_n = sum(o.n for o in ordered if o is not v)
+            rest_n = sum(o.n_c for o in ordered if o is not v)
             v.rest_share = rest_k / rest_n if rest_n else 0.0
-            v.z = two_prop_z(v.k, v.n, rest_k, rest_n) if rest_n else 0.0
-            excess = (v.share - v.rest_share) * 100 if rest_n else 0.0
+            v.z = two_prop_z(v.k, v.n_c, rest_k, rest_n) if rest_n else 0.0
+            excess = (v.mix - v.rest_share) * 100 if rest_n else 0.0
             v.score = v.goodness * excess
             v.significant = v.z >= Z95
             if v.goodness >= 0.5 and v.score > 0:
@@ -486,7 +503,8 @@ def _hit(corpus: Any, idx: int) -> Any:
 
 
 def _small(v: SegmentView) -> str:
-    return f"{v.segment} (n={v.n}{', ' + v.period_label if v.period_label else ''})"
+    period = f", {v.period_label}" if v.period_label else ""
+    return f"{v.segment} ({v.n_c} complaining of {v.n}{period})"
 
 
 def fmt_value(f: MetricFact) -> str:
@@ -496,20 +514,20 @@ def fmt_value(f: MetricFact) -> str:
 
 def gap_line(engine: Engine, report: GapReport, v: SegmentView, i: int) -> str:
     themes = " / ".join(engine.label(t).lower() for t in report._themes(v))
-    lo, hi = wilson(v.k, v.n)
+    lo, hi = wilson(v.k, v.n_c)
     metric_refs = refs(v.citations[:1])
     verb_refs = refs(v.citations[1:])
-    target = ""
-    if v.fact.target is not None:
-        target = f", target {v.fact.target:g}{'%' if v.fact.unit == '%' else ''}"
+    unit = "%" if v.fact.unit == "%" else ""
+    target = f", target {v.fact.target:g}{unit}" if v.fact.target is not None else ""
     rank = f"rank {v.rank} of {v.of}" if v.of > 1 else "only segment"
     period = f" ({v.period_label})" if v.period_label else ""
     sig = "significant" if v.significant else "not significant at this n"
     return (
         f"{i}. {v.segment}: {humanise(v.fact.metric)} {fmt_value(v.fact)}{period} ({rank}"
-        f"{target}) {metric_refs}, yet {100 * v.share:.1f}% of {v.n:,} {v.segment} verbatims "
-        f"complain about {themes} (95% CI {100 * lo:.1f}-{100 * hi:.1f}%) vs "
-        f"{100 * v.rest_share:.1f}% elsewhere {verb_refs}. Score {v.score:.1f}, {sig}."
+        f"{target}) {metric_refs}, yet {themes} is {100 * v.mix:.1f}% of what its "
+        f"{v.n_c:,} complaining customers raise (95% CI {100 * lo:.1f}-{100 * hi:.1f}%) vs "
+        f"{100 * v.rest_share:.1f}% for the other segments; {v.k:,} of all {v.n:,} {v.segment} "
+        f"verbatims ({100 * v.share:.1f}%) {verb_refs}. Score {v.score:.1f}, {sig}."
     )
 
 
@@ -583,7 +601,7 @@ def render_gaps_text(engine: Engine, report: GapReport, explain: bool) -> str:
             for v in report.agreeing:
                 lines.append(
                     f"  {v.fact.metric} / {v.segment}: {fmt_value(v.fact)} rank "
-                    f"{v.rank}/{v.of}, complaints {100 * v.share:.1f}% vs "
+                    f"{v.rank}/{v.of}, {100 * v.mix:.1f}% of complaints vs "
                     f"{100 * v.rest_share:.1f}% elsewhere"
                 )
     if book.items:

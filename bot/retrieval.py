@@ -3,6 +3,7 @@ boosts from the question and near-duplicate collapse (retweets, copy-paste)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -15,6 +16,21 @@ from ingest.store import VectorStore
 Mode = Literal["hybrid", "dense", "bm25"]
 RRF_K = 60
 CANDIDATES = 100
+DENSE_WEIGHT = 1.0
+LEXICAL_WEIGHT = 1.0
+THEME_BOOST = 1.5
+# words that say what kind of question it is, not what it is about: kept out of BM25
+_META = re.compile(
+    r"\b(customers?|clients?|people|passengers?|users?|complain\w*|complaints?|says?|said|"
+    r"talk\w*|mention\w*|think\w*|feel\w*|what|which|who|whom|were|was|how|many|most|our|"
+    r"us|we|do|does|did|about|unhappy|happy|any|tell|me|show)\b",
+    re.I,
+)
+
+
+def lexical_query(query: str) -> str:
+    stripped = _META.sub(" ", query)
+    return stripped if stripped.strip() else query
 
 
 @dataclass
@@ -90,7 +106,7 @@ def search(
                 dense[i] = sim
     lexical: dict[int, float] = {}
     if mode in ("hybrid", "bm25"):
-        scores = corpus.bm25_scores(query)
+        scores = corpus.bm25_scores(lexical_query(query))
         scores = np.where(mask, scores, 0.0)
         n = int(min(CANDIDATES, len(scores)))
         top = np.argpartition(-scores, n - 1)[:n] if n < len(scores) else np.arange(len(scores))
@@ -99,13 +115,15 @@ def search(
                 lexical[int(i)] = float(scores[i])
 
     fused: dict[int, float] = {}
-    for ranking in (dense, lexical):
+    for ranking, weight in ((dense, DENSE_WEIGHT), (lexical, LEXICAL_WEIGHT)):
         for rank, i in enumerate(sorted(ranking, key=lambda x: -ranking[x])):
-            fused[i] = fused.get(i, 0.0) + 1.0 / (RRF_K + rank + 1)
+            fused[i] = fused.get(i, 0.0) + weight / (RRF_K + rank + 1)
     if mode == "hybrid" and filters.themes:
+        # the themes in the taxonomy are problems: prefer records that raise them as one
         for i in fused:
-            if any(t in corpus.rows[i]["themes"] for t in filters.themes):
-                fused[i] *= 1.5
+            row = corpus.rows[i]
+            if any(t in row["complaints"] for t in filters.themes):
+                fused[i] *= THEME_BOOST
     if filters.polarity is not None:
         for i in fused:
             p = int(corpus.polarity[i])

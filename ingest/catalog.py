@@ -98,7 +98,9 @@ class Catalog:
             raise
 
     @staticmethod
-    def upsert(db: sqlite3.Connection, records: list[Record], polarities: list[int]) -> None:
+    def upsert(
+        db: sqlite3.Connection, records: list[Record], polarities: list[int], fingerprint: str
+    ) -> None:
         ts = now_iso()
         db.executemany(
             "INSERT OR REPLACE INTO records VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -119,7 +121,7 @@ class Catalog:
                     p,
                     json.dumps(r.themes),
                     json.dumps([f.model_dump() for f in r.facts]),
-                    r.content_hash(),
+                    f"{r.content_hash()}:{fingerprint}",
                     ts,
                     json.dumps(r.complaints),
                 )

@@ -52,6 +52,7 @@ class Settings(BaseSettings):
     llm_max_tokens: int = 800
     llm_max_retries: int = 2
     llm_max_wait_s: float = 30.0
+    llm_backoff_s: float = 1.0  # first retry pause, doubled each try (Retry-After wins)
     openai_api_key: SecretStr | None = Field(
         None, validation_alias=AliasChoices("OPENAI_API_KEY", "CXBOT_OPENAI_API_KEY")
     )
@@ -73,6 +74,7 @@ class Settings(BaseSettings):
     allowed_channels: list[str] = Field(default_factory=list)  # empty: every channel
     reindex_users: list[str] = Field(default_factory=list)
     reindex_usergroup: str | None = None
+    sources_path: Path | None = None  # the sources.yaml that `/cx reindex` re-ingests
     digest_channels: list[str] = Field(default_factory=list)
     digest_cron: str = "0 9 * * mon"
     digest_timezone: str = "UTC"

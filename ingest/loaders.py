@@ -745,7 +745,7 @@ def _load_wide_metrics(path: Path, spec: SourceSpec, table: Table) -> LoadResult
                 unit=parsed[1] or unit_for(c),
                 period=period or None,
                 segment=segment or fixed_seg,
-                segment_key=seg_col if segment else None,
+                segment_key=seg_col,  # blank: no segment, not company-wide
                 target=target,
                 direction=direction_for(c),
             )

@@ -7,6 +7,7 @@ previous index. An interrupted run is simply re-run (writes are idempotent upser
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections.abc import Callable
@@ -66,6 +67,12 @@ def _dedupe(records: list[Record]) -> tuple[list[Record], int]:
 
 
 _ASSIGNERS: dict[tuple[str, str], ThemeAssigner] = {}
+ENRICHMENT_VERSION = "1"  # bump when sentiment/complaint rules change
+
+
+def enrichment_fingerprint(assigner: ThemeAssigner, model_id: str) -> str:
+    blob = f"{ENRICHMENT_VERSION}|{model_id}|{assigner.taxonomy.model_dump_json()}"
+    return hashlib.sha1(blob.encode()).hexdigest()[:10]
 
 
 def theme_assigner(settings: Settings, embedder: Embedder) -> ThemeAssigner:
@@ -127,6 +134,10 @@ def run_ingest(
             removed: list[str] = []
             touched_sources: list[tuple[str, str, str]] = []
             seen_ids: set[str] = set()
+            # the stored hash also covers how records were enriched: a new taxonomy or model
+            # re-derives themes for every record instead of leaving stale ones
+            assigner = theme_assigner(settings, embedder)
+            fp = enrichment_fingerprint(assigner, embedder.model_id)
             for source, path, kind, records in loaded:
                 existing = catalog.hashes(source)
                 current_ids = set()
@@ -148,7 +159,7 @@ def run_ingest(
                     if old is None:
                         summary.added += 1
                         changed.append(r)
-                    elif old != r.content_hash():
+                    elif old != f"{r.content_hash()}:{fp}":
                         summary.updated += 1
                         changed.append(r)
                     else:
@@ -173,7 +184,6 @@ def run_ingest(
                     [r.text for r in changed],
                     progress=(lambda n: progress("embed", n, total)) if progress else None,
                 )
-                assigner = theme_assigner(settings, embedder)
                 themes = assigner.assign([r.text for r in changed], vectors)
                 for r, t, p in zip(changed, themes, polarities, strict=True):
                     r.themes = t
@@ -191,7 +201,7 @@ def run_ingest(
                             "INSERT OR REPLACE INTO meta VALUES('gap_config', ?)",
                             (json.dumps(gap_config),),
                         )
-                    Catalog.upsert(db, changed, polarities)
+                    Catalog.upsert(db, changed, polarities, fp)
                     Catalog.delete(db, removed)
                     for source, path, kind in touched_sources:
                         Catalog.record_source(db, source, path, kind)

@@ -27,6 +27,7 @@ class Theme(BaseModel):
     examples: list[str] = Field(default_factory=list)
     keywords: list[str] = Field(default_factory=list)
     metric_keywords: list[str] = Field(default_factory=list)
+    threshold: float | None = None  # overrides the taxonomy's similarity_threshold
 
     @cached_property
     def patterns(self) -> list[re.Pattern[str]]:
@@ -118,13 +119,10 @@ class ThemeAssigner:
         tax = self.taxonomy
         scores = self.scores(texts, vectors)
         out = []
+        thresholds = np.array(
+            [tax.themes[n].threshold or tax.similarity_threshold for n in self.names]
+        )
         for row in scores:
             order = np.argsort(-row)
-            out.append(
-                [
-                    self.names[i]
-                    for i in order[: tax.max_themes]
-                    if row[i] >= tax.similarity_threshold
-                ]
-            )
+            out.append([self.names[i] for i in order[: tax.max_themes] if row[i] >= thresholds[i]])
         return out

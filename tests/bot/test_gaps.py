@@ -14,19 +14,20 @@ from ingest.errors import CxbotError
 from ingest.pipeline import Job, run_ingest
 
 LATE = "My delivery arrived late again, {i} days after the promised date."
+REFUND = "Still no refund for the order I returned, {i} emails and nothing."
 FINE = "Nice product, friendly staff, would buy again ({i})."
 
 
-def survey(path: Path, plan: dict[str, tuple[int, int]]) -> Path:
-    """plan: region -> (verbatims, of which complain about lateness)."""
+def survey(path: Path, plan: dict[str, tuple[int, int, int]]) -> Path:
+    """plan: region -> (verbatims, of which complain about lateness, about refunds)."""
     with path.open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(["id", "date", "region", "comment"])
         n = 0
-        for region, (total, late) in plan.items():
+        for region, (total, late, refund) in plan.items():
             for i in range(total):
                 n += 1
-                text = (LATE if i < late else FINE).format(i=i + 1)
+                text = (LATE if i < late else REFUND if i < late + refund else FINE).format(i=i + 1)
                 w.writerow([f"{region[:1]}{n}", f"2026-10-{1 + i % 28:02d}", region, text])
     return path
 
@@ -52,7 +53,13 @@ def build(settings: Settings, tmp_path: Path, plan, rows) -> Engine:  # type: ig
     return Engine(settings)
 
 
-PLAN = {"North": (60, 24), "South": (60, 20), "East": (60, 3), "West": (60, 2), "Tiny": (8, 6)}
+PLAN = {
+    "North": (80, 24, 16),
+    "South": (80, 20, 20),
+    "East": (80, 3, 30),
+    "West": (80, 2, 30),
+    "Tiny": (10, 6, 2),
+}
 ROWS = [
     ("North", 97.5, "%", "2026-10"),  # best metric, most complaints: the gap
     ("South", 90.0, "%", "2026-10"),  # worst metric, many complaints: customers agree
@@ -69,10 +76,10 @@ def test_known_gap_ranks_first_agreeing_segments_do_not_appear(
     report = analyse(engine)
     assert [v.segment for v in report.gaps][:1] == ["North"]
     north = report.gaps[0]
-    assert (north.n, north.k, north.rank, north.of) == (60, 24, 1, 4)
+    assert (north.n, north.k, north.n_c, north.rank, north.of) == (80, 24, 40, 1, 4)
     assert north.significant
-    lo, hi = wilson(24, 60)
-    assert lo < north.share < hi
+    lo, hi = wilson(24, 40)
+    assert lo < north.mix < hi and north.mix == 0.6
     listed = {v.segment for v in report.gaps}
     assert "South" not in listed and "West" not in listed
     assert [v.segment for v in report.not_ranked] == ["Tiny"]
@@ -98,11 +105,12 @@ def test_gap_json_fields_and_citations(settings: Settings, tmp_path: Path) -> No
         "citations",
     ):
         assert key in g
-    assert g["segment"] == "North" and g["metric_value"] == 97.5 and g["n"] == 60
+    assert g["segment"] == "North" and g["metric_value"] == 97.5 and g["n"] == 80
+    assert g["share_of_complaints"] == 0.6 and g["customer_share"] == 0.3
     kinds = [c["kind"] for c in g["citations"]]
     assert kinds[0] == "metric" and "verbatim" in kinds
     assert all(c["segment"].startswith("North") for c in g["citations"])
-    assert "Tiny (n=8" in a.answer
+    assert "Tiny (8 complaining of 10" in a.answer
 
 
 def test_mixed_units_are_refused_not_compared(settings: Settings, tmp_path: Path) -> None:
@@ -124,7 +132,7 @@ def test_unknown_segment_and_unmatched_period_are_reported(
     ]
     engine = build(settings, tmp_path, PLAN, rows)
     report = analyse(engine)
-    assert any("segment 'Atlantis'" in p and "add an alias" in p for p in report.problems)
+    assert any("'Atlantis'" in p and "Add an alias" in p for p in report.problems)
     assert any("period '2019-01'" in p and "matches no verbatims" in p for p in report.problems)
     assert all(v.segment != "Atlantis" for v in report.gaps + report.agreeing)
 

@@ -1,0 +1,91 @@
+"""The real airline tweets (labels removed before ingest) and the US DOT on-time report.
+
+Ingesting the 14,640 tweets takes about 1.5 minutes on 2 cores; it happens once per session.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+import pytest
+
+from bot.answer import Engine
+from bot.gaps import analyse
+from tests.conftest import TWEETS, tweet_labels
+
+# leader-style questions, not copies of the labels
+QUERIES = {
+    "Lost Luggage": "Which customers lost their luggage?",
+    "Late Flight": "Which flights were late?",
+    "Flight Attendant Complaints": "Were flight attendants rude to customers?",
+}
+
+
+def precision_at_10(engine: Engine, question: str, label: str, mode: str) -> float:
+    labels = tweet_labels()
+    u = engine.understand(question)
+    hits = engine.search(question, u.filters, k=10, mode=mode)  # type: ignore[arg-type]
+    assert len(hits) == 10
+    return sum(labels.get(h.id.split(":", 1)[1]) == label for h in hits) / 10
+
+
+def test_labels_were_not_ingested(airline_engine: Engine) -> None:
+    corpus = airline_engine.corpus()
+    row = corpus.rows[corpus.index["tweets.csv:570306133677760513"]]
+    assert set(row["segments"]) == {"airline"}
+    assert "negativereason" not in json.dumps(row)
+
+
+def test_questions_retrieve_tweets_with_the_hidden_label(airline_engine: Engine) -> None:
+    table = {}
+    for label, q in QUERIES.items():
+        table[label] = {
+            m: precision_at_10(airline_engine, q, label, m) for m in ("hybrid", "dense", "bm25")
+        }
+    print("\nprecision@10 " + json.dumps(table))
+    for label, p in table.items():
+        assert p["hybrid"] >= 0.6, (label, p)
+    mean = {m: np.mean([p[m] for p in table.values()]) for m in ("hybrid", "dense", "bm25")}
+    assert mean["hybrid"] >= max(mean["dense"], mean["bm25"]), mean
+
+
+def test_united_complaints_cite_united_tweets(airline_engine: Engine) -> None:
+    a = airline_engine.ask("What do United customers complain about most?")
+    assert a.filters["segments"] == {"airline": ["United"]}
+    verbatims = [c for c in a.citations if c.kind == "verbatim"]
+    assert len(verbatims) >= 4
+    assert all(c.segment == "United" for c in verbatims)
+    assert "United verbatims" in a.answer
+
+
+def test_on_time_gap_is_found_and_holds_up_against_the_labels(airline_engine: Engine) -> None:
+    report = analyse(airline_engine, metric="on_time_pct")
+    top = report.gaps[0]
+    assert (top.segment, top.rank, top.fact.value) == ("Delta", 1, 77.99)
+    assert top.significant
+    # the figures recount from the index
+    corpus = airline_engine.corpus()
+    delta = (corpus.kind == "verbatim") & (corpus.segments["airline"] == "Delta")
+    assert top.n == int(delta.sum())
+    assert top.k == int((delta & corpus.complaints["lateness"]).sum())
+    # and the hidden labels agree: Delta's negative tweets name "Late Flight" more than others'
+    with TWEETS.open(newline="", encoding="utf-8") as fh:
+        rows = {r["tweet_id"]: r for r in csv.DictReader(fh)}.values()
+    neg = [r for r in rows if r["airline_sentiment"] == "negative"]
+    share = lambda rs: sum(r["negativereason"] == "Late Flight" for r in rs) / len(rs)  # noqa: E731
+    delta_share = share([r for r in neg if r["airline"] == "Delta"])
+    rest_share = share([r for r in neg if r["airline"] != "Delta"])
+    assert delta_share > rest_share + 0.05
+
+
+@pytest.mark.parametrize("q", ["Where do customers disagree with the airlines' on-time stats?"])
+def test_gap_question_answer_cites_dot_line_and_delta_tweets(
+    airline_engine: Engine, q: str
+) -> None:
+    a = airline_engine.ask(q)
+    assert a.gaps and a.gaps[0]["segment"] == "Delta"
+    cits = a.gaps[0]["citations"]
+    assert cits[0]["kind"] == "metric" and cits[0]["source"] == "dot_metrics_2015_02.csv"
+    assert {c["segment"] for c in cits[1:]} == {"Delta"}
