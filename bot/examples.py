@@ -10,13 +10,13 @@ from pathlib import Path
 
 REGIONS = {
     # region: (responses, share complaining about lateness, on-time % Sep, on-time % Oct)
-    "North": (140, 0.30, 97.6, 97.9),
-    "South": (130, 0.24, 91.2, 90.8),
-    "East": (120, 0.08, 95.1, 95.4),
-    "West": (110, 0.09, 94.0, 94.3),
+    "North": (300, 0.34, 97.6, 97.9),
+    "South": (260, 0.22, 91.2, 90.8),
+    "East": (240, 0.08, 95.1, 95.4),
+    "West": (220, 0.09, 94.0, 94.3),
     "Islands": (12, 0.10, 99.1, 99.0),
 }
-DAMAGE = {"North": 0.05, "South": 0.06, "East": 0.05, "West": 0.16, "Islands": 0.0}
+DAMAGE = {"North": 0.04, "South": 0.04, "East": 0.04, "West": 0.2, "Islands": 0.0}
 DAMAGED_PCT = {"North": 1.1, "South": 1.3, "East": 1.2, "West": 0.6, "Islands": 0.9}
 
 LATE = [
@@ -167,7 +167,7 @@ def write_examples(out_dir: Path) -> list[Path]:
         "(`bot/examples.py`, fixed seed) for `make demo`. Some comments contain fake e-mail "
         "addresses and phone numbers on purpose, to show that cxbot redacts them before "
         "storing anything.\n\n"
-        "- `survey_responses.csv`: 512 survey answers (Sep-Oct 2026) with region, channel, NPS.\n"
+        "- `survey_responses.csv`: 1,032 survey answers (Sep-Oct 2026) with region, channel, NPS.\n"
         "- `delivery_kpis.csv`: the internal KPI export in long form (metric, value, unit, "
         "period, segment, target).\n"
         "- `ops_review_q3.md`: a narrative operations report; cxbot reads its figures.\n"

@@ -28,7 +28,7 @@ def cli_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     d = tmp_path_factory.mktemp("cli") / "data"
     r = run(["ingest", "--config", str(EXAMPLES / "sources.yaml")], d)
     assert r.returncode == 0, r.stderr
-    assert "530 added" in r.stdout
+    assert "1,050 added" in r.stdout
     return d
 
 
@@ -58,14 +58,14 @@ def test_reingest_unchanged_is_a_no_op(cli_data: Path) -> None:
     r = run(["ingest", "--config", str(EXAMPLES / "sources.yaml"), "--json"], cli_data)
     assert r.returncode == 0, r.stderr
     s = json.loads(r.stdout)
-    assert (s["added"], s["updated"], s["unchanged"], s["removed"]) == (0, 0, 530, 0)
+    assert (s["added"], s["updated"], s["unchanged"], s["removed"]) == (0, 0, 1050, 0)
 
 
 def test_stats_json(cli_data: Path) -> None:
     r = run(["stats", "--json"], cli_data)
     d = json.loads(r.stdout)
-    assert d["verbatims"] == 512 and d["metric_lines"] == 18
-    assert d["segments"]["region"]["North"] == 140
+    assert d["verbatims"] == 1032 and d["metric_lines"] == 18
+    assert d["segments"]["region"]["North"] == 300
 
 
 def test_gaps_explain(cli_data: Path) -> None:
@@ -75,6 +75,7 @@ def test_gaps_explain(cli_data: Path) -> None:
     assert "On-time delivery -> Late or delayed delivery" in r.stdout
     j = json.loads(run(["gaps", "--json", "--metric", "damaged"], cli_data).stdout)
     assert j["gaps"][0]["segment"] == "West" and j["gaps"][0]["metric"] == "Damaged items rate"
+    assert {g["metric"] for g in j["gaps"]} == {"Damaged items rate"}
 
 
 def test_errors_are_one_clear_line_and_non_zero(cli_data: Path, tmp_path: Path) -> None:
