@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
+import json
+import os
+import sys
 from collections.abc import Sequence
+from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlparse
 
@@ -14,6 +19,50 @@ from ingest.schema import Record
 
 WRITE_BATCH = 2000
 _CLIENTS: dict[str, Any] = {}
+_LOCKS: dict[str, Any] = {}
+
+
+def _own_store(settings: Settings) -> Any:
+    """Take the embedded store for this process, or fail at once with what to do.
+
+    A second PersistentClient on the same folder (say `cxbot ingest` while `cxbot serve` runs)
+    can block for minutes or corrupt the store, so only one process may open it; the kernel
+    drops the lock when the holder exits, even on kill -9.
+    """
+    path = settings.data_dir / "store.lock"
+    fh = open(path, "a+")
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        fh.seek(0)
+        try:
+            info = json.loads(fh.read() or "{}")
+        except json.JSONDecodeError:
+            info = {}
+        fh.close()
+        raise StoreBusyError(
+            f"The embedded store in {settings.data_dir} is open in another process "
+            f"(pid {info.get('pid', '?')}: `{info.get('cmd', 'cxbot')}`, since "
+            f"{info.get('since', '?')}); two processes on one embedded store can hang or "
+            "corrupt it.",
+            "While the bot runs, re-index from Slack with `/cx reindex`; or run Chroma as a "
+            f"server (`chroma run --path {settings.data_dir / 'chroma'}`) and set "
+            "CXBOT_CHROMA_URL for both.",
+        ) from None
+    fh.seek(0)
+    fh.truncate()
+    cmd = " ".join(["cxbot", *sys.argv[1:2]]) if sys.argv else "cxbot"
+    fh.write(
+        json.dumps(
+            {
+                "pid": os.getpid(),
+                "cmd": cmd,
+                "since": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            }
+        )
+    )
+    fh.flush()
+    return fh
 
 
 def _client(settings: Settings) -> Any:
@@ -46,9 +95,11 @@ def _client(settings: Settings) -> Any:
     key = str(path.resolve())
     if key not in _CLIENTS:
         path.mkdir(parents=True, exist_ok=True)
+        _LOCKS[key] = _own_store(settings)
         try:
             _CLIENTS[key] = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
         except Exception as exc:
+            _LOCKS.pop(key).close()
             msg = str(exc)
             if "lock" in msg.lower() or "busy" in msg.lower():
                 raise StoreBusyError(
@@ -60,7 +111,11 @@ def _client(settings: Settings) -> Any:
 
 
 def forget_clients() -> None:
+    """Drop clients and release the store (tests, and a bot reconnecting after a failure)."""
     _CLIENTS.clear()
+    for fh in _LOCKS.values():
+        fh.close()
+    _LOCKS.clear()
 
 
 def _metadata(r: Record, polarity: int) -> dict[str, Any]:
@@ -92,6 +147,29 @@ class VectorStore:
         self.client = _client(settings)
         self._collection: Any = None
 
+    def _error(self, action: str, exc: Exception, hint: str) -> StoreError:
+        """One clear message: an unreachable server is named as such, not as a stack trace."""
+        url = self.settings.chroma_url
+        text = f"{type(exc).__name__}: {exc}".strip()
+        if url and any(
+            w in text.lower()
+            for w in (
+                "connect",
+                "refused",
+                "timed out",
+                "timeout",
+                "unreachable",
+                "reset",
+                "503",
+                "502",
+            )
+        ):
+            return StoreError(
+                f"Cannot reach the Chroma server at {url} while {action}.",
+                f"Is `chroma run` up? {hint}",
+            )
+        return StoreError(f"Chroma failed while {action}: {text[:300]}", hint)
+
     def collection(self, create: bool = True) -> Any:
         if self._collection is not None:
             return self._collection
@@ -110,14 +188,14 @@ class VectorStore:
                 raise StoreError(
                     "Nothing has been indexed yet.", "Run `cxbot ingest` first (or `make demo`)."
                 ) from None
-            raise StoreError(f"Chroma error opening collection '{name}': {exc}") from None
+            raise self._error(f"opening collection '{name}'", exc, "Try again.") from None
         stored = (col.metadata or {}).get("model_id")
         if stored and stored != self.model_id:
             raise ModelError(
                 f"The index was built with embedding model '{stored}', but '{self.model_id}' is "
                 "configured; mixing them would return garbage.",
-                "Switch CXBOT_EMBEDDINGS back, or rebuild with `cxbot ingest --full ...` into a "
-                "new CXBOT_COLLECTION.",
+                "Switch CXBOT_EMBEDDINGS back, or index with the new model into a new "
+                "CXBOT_DATA_DIR (or CXBOT_COLLECTION on a Chroma server).",
             )
         self._collection = col
         return col
@@ -139,9 +217,11 @@ class VectorStore:
                     ],
                 )
             except Exception as exc:
-                raise StoreError(
-                    f"Chroma rejected a write: {exc}",
-                    "Nothing was committed; the previous index still answers. Re-run the ingest.",
+                raise self._error(
+                    "writing",
+                    exc,
+                    "Nothing was committed: answers still come "
+                    "from the previous index. Re-run the ingest.",
                 ) from None
 
     def delete(self, ids: Sequence[str]) -> None:
@@ -152,7 +232,7 @@ class VectorStore:
             try:
                 col.delete(ids=list(ids[start : start + WRITE_BATCH]))
             except Exception as exc:
-                raise StoreError(f"Chroma rejected a delete: {exc}") from None
+                raise self._error("deleting", exc, "Re-run the ingest.") from None
 
     def query(
         self, vector: np.ndarray, n: int, where: dict[str, Any] | None = None
@@ -166,7 +246,7 @@ class VectorStore:
                 include=["distances"],
             )
         except Exception as exc:
-            raise StoreError(f"Chroma query failed: {exc}") from None
+            raise self._error("searching", exc, "Try again in a moment.") from None
         ids = res["ids"][0] if res["ids"] else []
         dists = res["distances"][0] if res.get("distances") else [0.0] * len(ids)
         return [(i, 1.0 - float(d)) for i, d in zip(ids, dists, strict=True)]

@@ -25,17 +25,18 @@ TWEETS = AIRLINE / "tweets.csv"
 
 def make_settings(data_dir: Path, **kw: object) -> Settings:
     """Every value explicit, so the developer's environment never leaks into a test."""
-    return Settings(
-        data_dir=data_dir,
-        chroma_url=None,
-        collection="cxbot",
-        embeddings="local",
-        model_path=None,
-        tokenizer_path=None,
-        taxonomy_path=None,
-        min_segment_n=30,
-        **kw,
-    )
+    values: dict[str, object] = {
+        "chroma_url": None,
+        "collection": "cxbot",
+        "embeddings": "local",
+        "model_path": None,
+        "tokenizer_path": None,
+        "taxonomy_path": None,
+        "min_segment_n": 30,
+        "llm": "none",
+    }
+    values.update(kw)
+    return Settings(data_dir=data_dir, **values)  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,126 @@
+"""CXBOT_CHROMA_URL against a real `chroma run` on 127.0.0.1; the embedded store owner lock."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.answer import Engine
+from bot.corpus import clear_cache
+from ingest.catalog import Catalog
+from ingest.config import SourceSpec
+from ingest.errors import StoreBusyError, StoreError
+from ingest.pipeline import Job, run_ingest
+from ingest.store import VectorStore, forget_clients
+from tests.chroma_server import ChromaServer
+from tests.conftest import EXAMPLES, ROOT, make_settings
+
+SURVEY = EXAMPLES / "survey_responses.csv"
+
+
+@pytest.fixture
+def server(tmp_path: Path):  # type: ignore[no-untyped-def]
+    srv = ChromaServer(tmp_path / "chroma-server").start()
+    yield srv
+    srv.stop()
+    forget_clients()
+
+
+def chroma_ids(settings) -> list[str]:  # type: ignore[no-untyped-def]
+    from ingest.embedder import get_embedder
+
+    e = get_embedder(settings)
+    return VectorStore(settings, e.model_id, e.dim).collection(create=False).get()["ids"]
+
+
+def test_ingest_and_ask_through_a_chroma_server(server: ChromaServer, tmp_path: Path) -> None:
+    s = make_settings(tmp_path / "data", chroma_url=server.url)
+    summary = run_ingest([Job(SourceSpec(kind="survey", path=str(SURVEY)))], s)
+    assert summary.added == 1032
+    assert not (tmp_path / "data" / "chroma").exists()  # nothing embedded locally
+    a = Engine(s).ask("What do North customers say about late deliveries?")
+    assert a.citations and all(c.segment.startswith("North") for c in a.citations)
+
+
+def test_server_stopped_mid_ingest_then_retry_completes(
+    server: ChromaServer, tmp_path: Path
+) -> None:
+    s = make_settings(tmp_path / "data", chroma_url=server.url)
+
+    def kill_on_first_batch(stage: str, advance: int, total: int) -> None:
+        if stage == "embed" and server.proc is not None:
+            server.stop()
+
+    with pytest.raises(StoreError, match=f"Cannot reach the Chroma server at {server.url}"):
+        run_ingest(
+            [Job(SourceSpec(kind="survey", path=str(SURVEY)))], s, progress=kill_on_first_batch
+        )
+    cat = Catalog(s.catalog_path)
+    assert cat.count() == 0  # nothing committed
+    cat.close()
+    server.start()
+    summary = run_ingest([Job(SourceSpec(kind="survey", path=str(SURVEY)))], s)
+    assert summary.added == 1032
+    ids = chroma_ids(s)
+    assert len(ids) == len(set(ids)) == 1032
+
+
+def test_bot_reconnects_after_a_server_restart(server: ChromaServer, tmp_path: Path) -> None:
+    s = make_settings(tmp_path / "data", chroma_url=server.url)
+    run_ingest([Job(SourceSpec(kind="survey", path=str(SURVEY)))], s)
+    engine = Engine(s)
+    first = engine.ask("refunds")
+    server.stop()
+    with pytest.raises(StoreError, match="Cannot reach the Chroma server"):
+        engine.ask("refunds")
+    server.start()
+    clear_cache()
+    again = engine.ask("refunds")
+    assert [c.id for c in again.citations] == [c.id for c in first.citations]
+
+
+def test_second_process_on_the_embedded_store_fails_fast(tmp_path: Path) -> None:
+    """`cxbot ingest` while another process holds the same embedded data dir."""
+    s = make_settings(tmp_path / "data")
+    run_ingest([Job(SourceSpec(kind="survey", path=str(SURVEY)))], s)  # this process owns it
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CXBOT_")}
+    env["CXBOT_DATA_DIR"] = str(s.data_dir)
+    r = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "ingest", str(SURVEY), "--kind", "survey"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert r.returncode == 2
+    assert "is open in another process" in r.stderr and "CXBOT_CHROMA_URL" in r.stderr
+    assert "Traceback" not in r.stderr
+    forget_clients()  # release: now the other process may open it
+    r = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "ingest", str(SURVEY), "--kind", "survey", "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert r.returncode == 0, r.stderr
+    assert '"unchanged": 1032' in r.stdout
+
+
+def test_owner_lock_names_the_holder(tmp_path: Path) -> None:
+    from ingest.store import _own_store
+
+    s = make_settings(tmp_path / "d")
+    s.data_dir.mkdir(parents=True)
+    held = _own_store(s)
+    try:
+        with pytest.raises(StoreBusyError, match=f"pid {os.getpid()}"):
+            _own_store(s)
+    finally:
+        held.close()
