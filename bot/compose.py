@@ -215,7 +215,7 @@ def _segment_breakdown(
     """Where a theme is raised most, by the first segment key not already filtered."""
     corpus = engine.corpus()
     f = u.filters
-    keys = [k for k in corpus.segments if k not in f.segments]
+    keys = [k for k in corpus.segment_values if k not in f.segments]
     if not keys or book.full():
         return
     key = keys[0]
@@ -225,7 +225,7 @@ def _segment_breakdown(
         return
     rows = []
     for value in corpus.segment_values[key][:50]:
-        m = base & (corpus.segments[key] == value)
+        m = base & corpus.segment_mask(key, [value])
         n = int(m.sum())
         if n < engine.settings.min_segment_n:
             continue

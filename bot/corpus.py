@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -35,27 +36,86 @@ class Corpus:
     index: dict[str, int]
     kind: np.ndarray
     polarity: np.ndarray
-    day: np.ndarray  # ISO day strings, "" when undated
     source: np.ndarray
     themes: dict[str, np.ndarray]  # theme -> bool mask
     complaints: dict[str, np.ndarray]  # theme -> raised as a complaint
     segments: dict[str, np.ndarray]  # segment key -> value per row ("" when absent)
     segment_values: dict[str, list[str]]
+    dayn: np.ndarray  # YYYYMMDD as int, 0 when undated
+    seg_codes: dict[str, np.ndarray]  # segment key -> int code per row (0: absent)
+    seg_index: dict[str, dict[str, int]]  # segment key -> value -> code
     any_complaint: np.ndarray
     dedupe: list[str]
     bm25: Any = None
     stemmer: Any = None
     sources: list[dict[str, object]] = field(default_factory=list)
+    cache_dir: Path | None = None
+    _vectors: np.ndarray | None = None
+    _vectors_tried: bool = False
+
+    def vectors(self, store: Any, max_rows: int) -> np.ndarray | None:
+        """All embeddings in catalog order, for exact in-memory dense search.
+
+        Fetched from Chroma once per index version and cached as .npy in the data dir; above
+        ``max_rows`` records the answer is None and search goes to Chroma's HNSW index.
+        """
+        if not self.rows or len(self.rows) > max_rows:
+            return None
+        if self._vectors is not None or self._vectors_tried:
+            return self._vectors
+        with _LOCK:
+            if self._vectors is not None or self._vectors_tried:
+                return self._vectors
+            self._vectors_tried = True
+            path = None
+            if self.cache_dir is not None:
+                path = self.cache_dir / f"vectors-v{self.version}-{len(self.ids)}.npy"
+                if path.exists():
+                    try:
+                        self._vectors = np.load(path)
+                        return self._vectors
+                    except (OSError, ValueError):
+                        pass
+            vecs = store.fetch_vectors(self.ids)
+            if vecs is None:
+                return None
+            self._vectors = vecs
+            if path is not None:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                for old in path.parent.glob("vectors-v*.npy"):
+                    old.unlink(missing_ok=True)
+                tmp = path.with_suffix(".tmp.npy")
+                np.save(tmp, vecs)
+                tmp.replace(path)
+            return self._vectors
 
     def __len__(self) -> int:
         return len(self.rows)
 
     def date_range(self, mask: np.ndarray | None = None) -> tuple[date | None, date | None]:
-        days = self.day if mask is None else self.day[mask]
-        days = [d for d in days.tolist() if d]
-        if not days:
+        days = self.dayn if mask is None else self.dayn[mask]
+        days = days[days > 0]
+        if not len(days):
             return None, None
-        return date.fromisoformat(min(days)), date.fromisoformat(max(days))
+        return _from_dayn(int(days.min())), _from_dayn(int(days.max()))
+
+    def day_mask(self, since: date | None, until: date | None) -> np.ndarray:
+        """Dated records within [since, until]; open ends allowed."""
+        m = self.dayn > 0
+        if since:
+            m &= self.dayn >= _dayn(since)
+        if until:
+            m &= self.dayn <= _dayn(until)
+        return m
+
+    def segment_mask(self, key: str, values: list[str]) -> np.ndarray:
+        codes = self.seg_codes.get(key)
+        if codes is None:
+            return np.zeros(len(self.rows), dtype=bool)
+        wanted = [self.seg_index[key][v] for v in values if v in self.seg_index[key]]
+        if len(wanted) == 1:
+            return codes == wanted[0]
+        return np.isin(codes, wanted)
 
     def bm25_scores(self, query: str) -> np.ndarray:
         import bm25s
@@ -72,6 +132,14 @@ class Corpus:
         if not known:
             return np.zeros(len(self.rows), dtype=np.float32)
         return np.asarray(self.bm25.get_scores(known), dtype=np.float32)
+
+
+def _dayn(d: date) -> int:
+    return d.year * 10000 + d.month * 100 + d.day
+
+
+def _from_dayn(n: int) -> date:
+    return date(n // 10000, n // 100 % 100, n % 100)
 
 
 def build_corpus(catalog: Catalog) -> Corpus:
@@ -91,6 +159,15 @@ def build_corpus(catalog: Catalog) -> Corpus:
         for k in seg_keys
         if (vals := sorted({v for v, ok in zip(segments[k], is_verbatim, strict=True) if v and ok}))
     }
+    seg_index: dict[str, dict[str, int]] = {}
+    seg_codes: dict[str, np.ndarray] = {}
+    for k in seg_keys:
+        index: dict[str, int] = {}
+        codes = np.zeros(len(rows), dtype=np.int32)
+        for n, v in enumerate(segments[k]):
+            if v:
+                codes[n] = index.setdefault(v, len(index) + 1)
+        seg_index[k], seg_codes[k] = index, codes
     stemmer = _tokenizer()
     bm25 = None
     if rows:
@@ -109,7 +186,6 @@ def build_corpus(catalog: Catalog) -> Corpus:
         index={i: n for n, i in enumerate(ids)},
         kind=np.array([r["kind"] for r in rows], dtype=object),
         polarity=np.array([r["polarity"] for r in rows], dtype=np.int8),
-        day=np.array([r["day"] or "" for r in rows], dtype="<U10"),
         source=np.array([r["source"] for r in rows], dtype=object),
         themes={t: np.array([t in r["themes"] for r in rows], dtype=bool) for t in theme_names},
         complaints={
@@ -117,6 +193,11 @@ def build_corpus(catalog: Catalog) -> Corpus:
         },
         segments=segments,
         segment_values=seg_values,
+        dayn=np.array(
+            [int(str(r["day"]).replace("-", "")) if r["day"] else 0 for r in rows], dtype=np.int32
+        ),
+        seg_codes=seg_codes,
+        seg_index=seg_index,
         any_complaint=np.array([bool(r["complaints"]) for r in rows], dtype=bool),
         dedupe=[dedupe_key(str(r["text"])) for r in rows],
         bm25=bm25,
@@ -125,8 +206,21 @@ def build_corpus(catalog: Catalog) -> Corpus:
     )
 
 
-_LOCK = threading.Lock()
+_LOCK = threading.RLock()
 _CACHE: dict[str, Corpus] = {}
+_STAMPS: dict[str, tuple[int, ...]] = {}
+
+
+def _stamp(path: Path) -> tuple[int, ...]:
+    """Changes whenever the catalog commits (WAL mode writes the -wal file), for a few µs."""
+    out: list[int] = []
+    for p in (path, path.with_name(path.name + "-wal")):
+        try:
+            st = p.stat()
+            out += [st.st_mtime_ns, st.st_size]
+        except FileNotFoundError:
+            out += [0, 0]
+    return tuple(out)
 
 
 def load_corpus(settings: Settings) -> Corpus:
@@ -137,15 +231,22 @@ def load_corpus(settings: Settings) -> Corpus:
             f"Nothing has been indexed yet in {settings.data_dir}.",
             "Run `cxbot ingest FILE --kind survey` (or `make demo`) first.",
         )
+    key = str(path.resolve())
+    stamp = _stamp(path)
+    with _LOCK:
+        cached = _CACHE.get(key)
+        if cached is not None and _STAMPS.get(key) == stamp:
+            return cached
     catalog = Catalog(path)
     try:
         version = catalog.version()
-        key = str(path.resolve())
         with _LOCK:
+            _STAMPS[key] = stamp
             cached = _CACHE.get(key)
             if cached is not None and cached.version == version:
                 return cached
             corpus = build_corpus(catalog)
+            corpus.cache_dir = settings.data_dir / "cache"
             _CACHE[key] = corpus
             return corpus
     finally:
@@ -155,3 +256,4 @@ def load_corpus(settings: Settings) -> Corpus:
 def clear_cache() -> None:
     with _LOCK:
         _CACHE.clear()
+        _STAMPS.clear()

@@ -295,7 +295,7 @@ def analyse(
             seg_lookup.setdefault(norm_key(v), (key, v))
     _, last_day = corpus.date_range(verb)
     anchor_year = last_day.year if last_day else None
-    dated = bool((corpus.day[verb] != "").any())
+    dated = bool((corpus.dayn[verb] > 0).any())
 
     facts: list[tuple[MetricFact, int]] = []
     for i in np.flatnonzero(corpus.kind == "metric"):
@@ -372,7 +372,7 @@ def analyse(
                 matches[f.segment] = f"{key} = {value}"
                 if segment and norm_key(segment) not in (norm_key(value), norm_key(f.segment)):
                     continue
-                seg_mask = base_mask & (corpus.segments[key] == value)
+                seg_mask = base_mask & corpus.segment_mask(key, [value])
                 seg_label = value
             period_label = f.period
             if f.period and dated:
@@ -382,7 +382,7 @@ def analyse(
                         f"{src} {loc}: period '{f.period}' not understood; compared with all dates."
                     )
                 else:
-                    pm = (corpus.day >= rng[0].isoformat()) & (corpus.day <= rng[1].isoformat())
+                    pm = corpus.day_mask(rng[0], rng[1])
                     if not (seg_mask & pm).any():
                         d0, d1 = corpus.date_range(verb)
                         problems.append(

@@ -99,11 +99,20 @@ def search(
     dense: dict[int, float] = {}
     if mode in ("hybrid", "dense"):
         n = int(min(CANDIDATES, mask.sum()))
-        where = filters.chroma_where(kind)
-        for rid, sim in store.query(qvec, n, where):
-            i = corpus.index.get(rid)
-            if i is not None and mask[i]:
-                dense[i] = sim
+        vectors = corpus.vectors(store, store.settings.dense_in_memory_max)
+        if vectors is not None:
+            # exact search in memory: a filtered Chroma query costs ~90 ms, this ~2 ms at 15k
+            sims = vectors @ qvec.astype(np.float32)
+            sims = np.where(mask, sims, -np.inf)
+            top = np.argpartition(-sims, n - 1)[:n] if n < len(sims) else np.arange(len(sims))
+            for i in top:
+                if mask[i]:
+                    dense[int(i)] = float(sims[i])
+        else:
+            for rid, sim in store.query(qvec, n, filters.chroma_where(kind)):
+                i = corpus.index.get(rid)
+                if i is not None and mask[i]:
+                    dense[i] = sim
     lexical: dict[int, float] = {}
     if mode in ("hybrid", "bm25"):
         scores = corpus.bm25_scores(lexical_query(query))

@@ -88,14 +88,9 @@ class Filters:
         if kind:
             m &= corpus.kind == kind
         for key, values in self.segments.items():
-            col = corpus.segments.get(key)
-            if col is None:
-                return np.zeros(len(corpus), dtype=bool)
-            m &= np.isin(col, values)
-        if self.since:
-            m &= corpus.day >= self.since.isoformat()
-        if self.until:
-            m &= (corpus.day <= self.until.isoformat()) & (corpus.day != "")
+            m &= corpus.segment_mask(key, values)
+        if self.since or self.until:
+            m &= corpus.day_mask(self.since, self.until)
         if self.sources:
             m &= np.isin(corpus.source, self.sources)
         return m

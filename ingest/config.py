@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     max_text_chars: int = 20_000
     redact_handles: bool = False
     min_segment_n: int = 30
+    dense_in_memory_max: int = 200_000  # above this, dense search uses Chroma's HNSW index
 
     # LLM synthesis (optional; the extractive answer is the default and the fallback)
     llm: Literal["none", "openai"] = "none"

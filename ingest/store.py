@@ -251,5 +251,22 @@ class VectorStore:
         dists = res["distances"][0] if res.get("distances") else [0.0] * len(ids)
         return [(i, 1.0 - float(d)) for i, d in zip(ids, dists, strict=True)]
 
+    def fetch_vectors(self, ids: Sequence[str]) -> np.ndarray | None:
+        """Embeddings for ``ids`` in that order, or None when some are missing (mid-ingest)."""
+        col = self.collection(create=False)
+        out = np.zeros((len(ids), self.dim), dtype=np.float32)
+        pos = {rid: i for i, rid in enumerate(ids)}
+        found = 0
+        for start in range(0, len(ids), WRITE_BATCH):
+            chunk = list(ids[start : start + WRITE_BATCH])
+            try:
+                got = col.get(ids=chunk, include=["embeddings"])
+            except Exception as exc:
+                raise self._error("reading vectors", exc, "Try again.") from None
+            for rid, vec in zip(got["ids"], got["embeddings"], strict=True):
+                out[pos[rid]] = vec
+                found += 1
+        return out if found == len(ids) else None
+
     def count(self) -> int:
         return int(self.collection(create=False).count())

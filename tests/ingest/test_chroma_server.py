@@ -70,13 +70,18 @@ def test_server_stopped_mid_ingest_then_retry_completes(
 
 
 def test_bot_reconnects_after_a_server_restart(server: ChromaServer, tmp_path: Path) -> None:
-    s = make_settings(tmp_path / "data", chroma_url=server.url)
+    # dense_in_memory_max=0: every dense search goes to the server (the 1M-record setup)
+    s = make_settings(tmp_path / "data", chroma_url=server.url, dense_in_memory_max=0)
     run_ingest([Job(SourceSpec(kind="survey", path=str(SURVEY)))], s)
     engine = Engine(s)
+    cached = Engine(make_settings(tmp_path / "data", chroma_url=server.url))
     first = engine.ask("refunds")
+    assert cached.ask("refunds").citations
     server.stop()
     with pytest.raises(StoreError, match="Cannot reach the Chroma server"):
         engine.ask("refunds")
+    # a small index searched in memory keeps answering while the server is away
+    assert cached.ask("refunds").citations
     server.start()
     clear_cache()
     again = engine.ask("refunds")
