@@ -75,6 +75,7 @@ class Settings(BaseSettings):
     allowed_channels: list[str] = Field(default_factory=list)  # empty: every channel
     reindex_users: list[str] = Field(default_factory=list)
     reindex_usergroup: str | None = None
+    source_dirs: list[Path] = Field(default_factory=list)  # besides the sources.yaml folder
     sources_path: Path | None = None  # the sources.yaml that `/cx reindex` re-ingests
     digest_channels: list[str] = Field(default_factory=list)
     digest_cron: str = "0 9 * * mon"
@@ -113,8 +114,13 @@ class SourceSpec(BaseModel):
     segments: dict[str, str] = Field(default_factory=dict)
     sheet: str | None = None
 
-    def files(self, base: Path | None = None) -> list[Path]:
-        """Expand the path or glob; a glob that matches nothing is an error, not a silent no-op."""
+    def files(self, base: Path | None = None, allowed: list[Path] | None = None) -> list[Path]:
+        """Expand the path or glob; a glob that matches nothing is an error, not a silent no-op.
+
+        With ``base`` (the folder of sources.yaml) every file, symlinks resolved, must lie under
+        it or under one of ``allowed``: a config file (or a re-index started from Slack) must not
+        read /etc/passwd or a symlink pointing out of the data folders.
+        """
         pattern = (
             self.path if base is None or Path(self.path).is_absolute() else str(base / self.path)
         )
@@ -127,8 +133,21 @@ class SourceSpec(BaseModel):
                     f"The pattern '{self.path}' matches no file.",
                     "Check the path in sources.yaml (it is relative to the YAML file).",
                 )
-            return found
-        return [Path(pattern)]
+        else:
+            found = [Path(pattern)]
+        if base is not None:
+            roots = [base.resolve(), *(Path(a).resolve() for a in allowed or [])]
+            for f in found:
+                real = f.resolve()
+                if not any(real.is_relative_to(r) for r in roots):
+                    how = "is a symlink to" if f.is_symlink() else "resolves to"
+                    raise ConfigError(
+                        f"'{f}' {how} {real}, outside the source folders "
+                        f"({', '.join(str(r) for r in roots)}).",
+                        "Move the file under the folder of sources.yaml, or add its folder to "
+                        "CXBOT_SOURCE_DIRS.",
+                    )
+        return found
 
 
 class SourcesConfig(BaseModel):

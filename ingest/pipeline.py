@@ -97,7 +97,7 @@ def run_ingest(
     loaded: list[tuple[str, str, str, list[Record]]] = []  # (source, path, kind, records)
     for job in jobs:
         try:
-            files = job.spec.files(job.base)
+            files = job.spec.files(job.base, settings.source_dirs)
         except CxbotError as exc:
             summary.failed_files.append(Rejected(source=job.spec.path, reason=str(exc)))
             continue
