@@ -116,8 +116,8 @@ def _run_with_progress(run: Any, jobs: Any, s: Settings, gap_cfg: Any) -> Any:
             if stage != "embed":
                 return
             if task is None:
-                task = bar.add_task("Embedding", total=total)
-            bar.advance(task, advance)
+                task = bar.add_task("Records processed", total=None)
+            bar.update(task, completed=total)
 
         return run(jobs, s, progress, gap_config=gap_cfg)
 

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
-import io
+import itertools
 import json
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TextIO
 
 from ingest.config import SourceSpec
 from ingest.dates import parse_date
 from ingest.errors import ColumnError, SourceError
 from ingest.facts import direction_for, extract_facts, unit_for
 from ingest.schema import MetricFact, Record, Rejected
+from ingest.seen import SeenSet
 from ingest.textnorm import normalise
 
 TABLE_EXTS = {".csv", ".tsv", ".xlsx", ".json", ".jsonl", ".ndjson"}
@@ -77,12 +80,22 @@ csv.field_size_limit(256 * 1024 * 1024)  # oversized fields get our own clear er
 
 @dataclass
 class Table:
-    """Rows of a tabular file as dicts, with the spreadsheet row number (header is row 1)."""
+    """Rows of a tabular file as dicts, with the spreadsheet row number (header is row 1).
+
+    ``head`` holds the first rows (enough to infer columns); ``rest`` streams the others, so a
+    100 MB export is never held in memory. Rows rejected while streaming land in ``rejected``.
+    """
 
     columns: list[str]
-    rows: list[tuple[int, dict[str, object]]]
+    head: list[tuple[int, dict[str, object]]]
+    rest: Iterator[tuple[int, dict[str, object]]] | None = None
     rejected: list[Rejected] = field(default_factory=list)
     warnings: list[Rejected] = field(default_factory=list)
+
+    def iter_rows(self) -> Iterator[tuple[int, dict[str, object]]]:
+        yield from self.head
+        if self.rest is not None:
+            yield from self.rest
 
 
 @dataclass
@@ -92,7 +105,7 @@ class LoadResult:
     warnings: list[Rejected] = field(default_factory=list)
 
 
-def _check_file(path: Path, allowed: set[str], kind: str) -> bytes | None:
+def _check_file(path: Path, allowed: set[str], kind: str) -> None:
     if not path.exists():
         raise SourceError(str(path), "no such file.", "Check the path.")
     if not path.is_file():
@@ -107,17 +120,17 @@ def _check_file(path: Path, allowed: set[str], kind: str) -> bytes | None:
     if path.stat().st_size == 0:
         raise SourceError(str(path), "the file is empty.", "Export it again with its rows.")
     if ext in {".xlsx", ".pdf"}:
-        return None
-    data = path.read_bytes()
-    if b"\x00" in data[:SNIFF_BYTES]:
+        return
+    with path.open("rb") as fh:
+        head = fh.read(SNIFF_BYTES)
+    if b"\x00" in head:
         raise SourceError(
             str(path),
             f"looks like a binary file, not {ext[1:].upper()} text.",
             "Export the data as UTF-8 text.",
         )
-    if not data.strip():
+    if not head.strip() and path.stat().st_size <= SNIFF_BYTES:
         raise SourceError(str(path), "the file is empty.", "Export it again with its rows.")
-    return data
 
 
 def decode(path: Path, data: bytes) -> tuple[str, Rejected | None]:
@@ -152,71 +165,127 @@ def _unique_columns(raw: list[str]) -> list[str]:
     return out
 
 
+HEAD_ROWS = 2000
+
+
+def sniff_encoding(path: Path) -> tuple[str, Rejected | None]:
+    """UTF-8 (BOM or not) when every byte decodes, else Windows-1252 with a warning naming the
+    line of the first bad byte. Reads in 1 MB chunks: memory stays flat on big files."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset = lines = 0
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                line = lines + chunk[: exc.start].count(b"\n") + 1
+                return "cp1252", _encoding_warning(path, line, chunk[exc.start])
+            lines += chunk.count(b"\n")
+            offset += len(chunk)
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return "cp1252", _encoding_warning(path, lines + 1, None)
+    return "utf-8-sig", None
+
+
+def _encoding_warning(path: Path, line: int, byte: int | None) -> Rejected:
+    what = f" (byte 0x{byte:02x})" if byte is not None else ""
+    return Rejected(
+        source=path.name,
+        row=f"line {line}",
+        reason=(
+            f"not UTF-8{what}; read as Windows-1252/Latin-1. "
+            "Re-export as UTF-8 if accented characters look wrong."
+        ),
+    )
+
+
 def read_table(path: Path, allowed: set[str], kind: str, sheet: str | None = None) -> Table:
-    data = _check_file(path, allowed, kind)
+    _check_file(path, allowed, kind)
     ext = path.suffix.lower()
     if ext == ".xlsx":
         return _read_xlsx(path, sheet)
-    assert data is not None
-    text, warn = decode(path, data)
+    encoding, warn = sniff_encoding(path)
     if ext in {".json"}:
-        table = _read_json(path, text)
+        data = path.read_bytes()
+        table = _read_json(path, data.decode(encoding, errors="replace"))
     elif ext in {".jsonl", ".ndjson"}:
-        table = _read_jsonl(path, text)
+        table = _read_jsonl(path, encoding)
     else:
-        table = _read_csv(path, text, "\t" if ext == ".tsv" else None)
+        table = _read_csv(path, encoding, "\t" if ext == ".tsv" else None)
     if warn:
         table.warnings.insert(0, warn)
     return table
 
 
-def _read_csv(path: Path, text: str, delimiter: str | None) -> Table:
+def _open_text(path: Path, encoding: str) -> TextIO:
+    errors = "replace" if encoding == "cp1252" else "strict"
+    return path.open(encoding=encoding, errors=errors, newline="")
+
+
+def _read_csv(path: Path, encoding: str, delimiter: str | None) -> Table:
+    fh = _open_text(path, encoding)
     if delimiter is None:
-        sample = text[:SNIFF_BYTES]
+        first = fh.readline()
+        fh.seek(0)
         try:
-            delimiter = csv.Sniffer().sniff(sample.split("\n", 50)[0] + "\n", ",;\t|").delimiter
+            delimiter = csv.Sniffer().sniff(first, ",;\t|").delimiter
         except csv.Error:
             delimiter = ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader = csv.reader(fh, delimiter=delimiter)
     try:
         header = next(reader)
     except StopIteration:
+        fh.close()
         raise SourceError(str(path), "the file is empty.") from None
     except csv.Error as exc:
+        fh.close()
         raise SourceError(str(path), f"the header row is not valid CSV ({exc}).") from None
     columns = _unique_columns(header)
-    table = Table(columns=columns, rows=[])
-    rownum = 1
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            rownum += 1
-            table.rejected.append(
-                Rejected(source=path.name, row=str(rownum), reason=f"not valid CSV ({exc}).")
-            )
-            continue
-        rownum += 1
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(row) != len(columns):
-            table.rejected.append(
-                Rejected(
-                    source=path.name,
-                    row=str(rownum),
-                    reason=(
-                        f"expected {len(columns)} fields, found {len(row)}. "
-                        "Quote values that contain the delimiter or line breaks."
-                    ),
-                )
-            )
-            continue
-        table.rows.append((rownum, dict(zip(columns, row, strict=True))))
-    if not table.rows and not table.rejected:
+    table = Table(columns=columns, head=[])
+    rows = _csv_rows(path, fh, reader, columns, table.rejected)
+    table.head = list(itertools.islice(rows, HEAD_ROWS))
+    table.rest = rows
+    if not table.head and not table.rejected:
         raise SourceError(str(path), "has a header but no data rows.")
     return table
+
+
+def _csv_rows(
+    path: Path, fh: TextIO, reader: Any, columns: list[str], rejected: list[Rejected]
+) -> Iterator[tuple[int, dict[str, object]]]:
+    rownum = 1
+    try:
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as exc:
+                rownum += 1
+                rejected.append(
+                    Rejected(source=path.name, row=str(rownum), reason=f"not valid CSV ({exc}).")
+                )
+                continue
+            rownum += 1
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(row) != len(columns):
+                rejected.append(
+                    Rejected(
+                        source=path.name,
+                        row=str(rownum),
+                        reason=(
+                            f"expected {len(columns)} fields, found {len(row)}. "
+                            "Quote values that contain the delimiter or line breaks."
+                        ),
+                    )
+                )
+                continue
+            yield rownum, dict(zip(columns, row, strict=True))
+    finally:
+        fh.close()
 
 
 def _flatten(obj: dict[str, object], prefix: str = "") -> dict[str, object]:
@@ -232,20 +301,28 @@ def _flatten(obj: dict[str, object], prefix: str = "") -> dict[str, object]:
     return out
 
 
-def _table_from_objects(path: Path, items: list[tuple[int, object]], unit: str) -> Table:
-    table = Table(columns=[], rows=[])
-    seen: dict[str, None] = {}
+def _objects(
+    path: Path, items: Iterable[tuple[int, object]], unit: str, rejected: list[Rejected]
+) -> Iterator[tuple[int, dict[str, object]]]:
     for n, obj in items:
         if not isinstance(obj, dict):
-            table.rejected.append(
+            rejected.append(
                 Rejected(source=path.name, row=f"{unit} {n}", reason="expected a JSON object.")
             )
             continue
-        flat = _flatten(obj)
+        yield n, _flatten(obj)
+
+
+def _table_from_stream(
+    path: Path, rows: Iterator[tuple[int, dict[str, object]]], table: Table
+) -> Table:
+    table.head = list(itertools.islice(rows, HEAD_ROWS))
+    table.rest = rows
+    seen: dict[str, None] = {}
+    for _, flat in table.head:
         for k in flat:
             seen.setdefault(k, None)
-        table.rows.append((n, flat))
-    table.columns = list(seen)
+    table.columns = list(seen)  # keys first seen after the head are not columns
     return table
 
 
@@ -265,24 +342,34 @@ def _read_json(path: Path, text: str) -> Table:
         data = lists[0]
     if not isinstance(data, list) or not data:
         raise SourceError(str(path), "expected a non-empty JSON list of objects.")
-    return _table_from_objects(path, list(enumerate(data, start=1)), "item")
+    table = Table(columns=[], head=[])
+    rows = _objects(path, enumerate(data, start=1), "item", table.rejected)
+    table.head = list(rows)
+    return _table_from_stream(path, iter(table.head), table)
 
 
-def _read_jsonl(path: Path, text: str) -> Table:
-    items: list[tuple[int, object]] = []
-    bad: list[Rejected] = []
-    for n, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            items.append((n, json.loads(line)))
-        except json.JSONDecodeError as exc:
-            bad.append(
-                Rejected(source=path.name, row=f"line {n}", reason=f"not valid JSON ({exc.msg}).")
-            )
-    table = _table_from_objects(path, items, "line")
-    table.rejected[:0] = bad
-    if not table.rows and not table.rejected:
+def _jsonl_items(
+    path: Path, encoding: str, rejected: list[Rejected]
+) -> Iterator[tuple[int, object]]:
+    with _open_text(path, encoding) as fh:
+        for n, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                yield n, json.loads(line)
+            except json.JSONDecodeError as exc:
+                rejected.append(
+                    Rejected(
+                        source=path.name, row=f"line {n}", reason=f"not valid JSON ({exc.msg})."
+                    )
+                )
+
+
+def _read_jsonl(path: Path, encoding: str) -> Table:
+    table = Table(columns=[], head=[])
+    items = _jsonl_items(path, encoding, table.rejected)
+    _table_from_stream(path, _objects(path, items, "line", table.rejected), table)
+    if not table.head and not table.rejected:
         raise SourceError(str(path), "the file is empty.")
     return table
 
@@ -326,7 +413,7 @@ def _read_xlsx(path: Path, sheet: str | None) -> Table:
             ws = wb.worksheets[0]
         rows = ws.iter_rows(values_only=True)
         columns: list[str] | None = None
-        table = Table(columns=[], rows=[])
+        table = Table(columns=[], head=[])
         for n, row in enumerate(rows, start=1):
             values = list(row)
             if columns is None:
@@ -337,14 +424,14 @@ def _read_xlsx(path: Path, sheet: str | None) -> Table:
             if not any(v not in (None, "") for v in values):
                 continue
             values = (values + [None] * len(columns))[: len(columns)]
-            table.rows.append(
+            table.head.append(
                 (n, {c: ("" if v is None else v) for c, v in zip(columns, values, strict=True)})
             )
     except zipfile.BadZipFile:
         raise SourceError(str(path), "is truncated or corrupt.", "Save it again.") from None
     finally:
         wb.close()
-    if not table.rows:
+    if not table.head:
         raise SourceError(str(path), "has no data rows.")
     return table
 
@@ -365,7 +452,7 @@ def _is_number(s: str) -> bool:
 
 
 def _sample(table: Table, col: str, n: int = 500) -> list[str]:
-    return [_str(r[col]) for _, r in table.rows[:n] if _str(r.get(col))]
+    return [_str(r.get(col)) for _, r in table.head[:n] if _str(r.get(col))]
 
 
 def _by_name(columns: list[str], names: tuple[str, ...]) -> list[str]:
@@ -416,7 +503,7 @@ def infer_text_column(table: Table, path: Path) -> str:
 def infer_id_column(table: Table) -> str | None:
     named = _by_name(table.columns, ID_NAMES)
     for c in named + [c for c in table.columns if c.lower().endswith("_id") and c not in named]:
-        vals = [_str(r.get(c)) for _, r in table.rows]
+        vals = [_str(r.get(c)) for _, r in table.head]
         # a well-known id name is trusted (repeats are reported as duplicate ids); another
         # *_id column must be mostly unique to count as the record id
         if all(vals) and (c in named or len(set(vals)) >= 0.95 * len(vals)):
@@ -442,7 +529,7 @@ def infer_segment_columns(table: Table, exclude: set[str]) -> list[str]:
             lc == n or lc.endswith("_" + n) or lc.startswith(n + "_") for n in SEGMENT_NAMES
         ):
             continue
-        vals = [_str(r.get(c)) for _, r in table.rows if _str(r.get(c))]
+        vals = [_str(r.get(c)) for _, r in table.head if _str(r.get(c))]
         if vals and len(set(vals)) <= max(50, len(vals) // 20) and not all(map(_is_number, vals)):
             out.append(c)
     return out
@@ -451,7 +538,24 @@ def infer_segment_columns(table: Table, exclude: set[str]) -> list[str]:
 # ---------------------------------------------------------------- surveys
 
 
+@dataclass
+class SurveyStream:
+    """Records of one survey file, produced lazily; rejects and warnings fill in as it runs."""
+
+    source: str
+    records: Iterator[Record]
+    rejected: list[Rejected]
+    warnings: list[Rejected]
+
+
 def load_survey(path: Path, spec: SourceSpec, max_text_chars: int = 20_000) -> LoadResult:
+    stream = iter_survey(path, spec, max_text_chars)
+    records = list(stream.records)
+    return LoadResult(records=records, rejected=stream.rejected, warnings=stream.warnings)
+
+
+def iter_survey(path: Path, spec: SourceSpec, max_text_chars: int = 20_000) -> SurveyStream:
+    """Validate the columns now (errors before any work), then stream the rows."""
     table = read_table(path, SURVEY_EXTS, "survey", spec.sheet)
     source = spec.name or path.name
     cols = spec.columns
@@ -470,9 +574,29 @@ def load_survey(path: Path, spec: SourceSpec, max_text_chars: int = 20_000) -> L
         infer_segment_columns(table, {text_col, id_col or "", date_col or ""})
     )
 
-    result = LoadResult(rejected=list(table.rejected), warnings=list(table.warnings))
-    seen_ids: dict[str, int] = {}
-    for rownum, row in table.rows:
+    result = SurveyStream(source, iter(()), table.rejected, table.warnings)
+    result.records = _survey_records(
+        table,
+        result,
+        source,
+        spec,
+        max_text_chars,
+        (text_col, id_col, date_col, score_col, url_col, seg_cols),
+    )
+    return result
+
+
+def _survey_records(
+    table: Table,
+    result: SurveyStream,
+    source: str,
+    spec: SourceSpec,
+    max_text_chars: int,
+    cols: tuple[Any, ...],
+) -> Iterator[Record]:
+    text_col, id_col, date_col, score_col, url_col, seg_cols = cols
+    seen_ids = SeenSet()
+    for rownum, row in table.iter_rows():
         raw_text = _str(row.get(text_col))
         text = normalise(raw_text)
         if not text:
@@ -500,18 +624,19 @@ def load_survey(path: Path, spec: SourceSpec, max_text_chars: int = 20_000) -> L
                     Rejected(source=source, row=str(rownum), field=id_col, reason="empty id.")
                 )
                 continue
-            if own in seen_ids:
+            first = seen_ids.get(own)
+            if first is not None:
                 result.rejected.append(
                     Rejected(
                         source=source,
                         row=str(rownum),
                         field=id_col,
-                        reason=f"duplicate id '{own}' (first seen at row {seen_ids[own]}); "
+                        reason=f"duplicate id '{own}' (first seen at row {first}); "
                         "the first one is kept.",
                     )
                 )
                 continue
-            seen_ids[own] = rownum
+            seen_ids.add(own, rownum)
             rid = f"{source}:{own}"
         else:
             rid = f"{source}:row-{rownum}"
@@ -547,7 +672,7 @@ def load_survey(path: Path, spec: SourceSpec, max_text_chars: int = 20_000) -> L
             if v:
                 segments[c] = v
         url = _str(row.get(url_col)) if url_col else ""
-        result.records.append(
+        yield (
             Record(
                 id=rid,
                 kind="verbatim",
@@ -560,7 +685,6 @@ def load_survey(path: Path, spec: SourceSpec, max_text_chars: int = 20_000) -> L
                 url=url if url.startswith(("http://", "https://")) else None,
             )
         )
-    return result
 
 
 # ---------------------------------------------------------------- metric reports
@@ -602,10 +726,10 @@ def _load_long_metrics(
     path: Path, spec: SourceSpec, table: Table, lower: dict[str, str]
 ) -> LoadResult:
     source = spec.name or path.name
-    result = LoadResult(rejected=list(table.rejected), warnings=list(table.warnings))
+    result = LoadResult(rejected=table.rejected, warnings=table.warnings)
     seg_col = spec.columns.segments[0] if spec.columns.segments else lower.get("segment")
     period_col = spec.columns.period or lower.get("period")
-    for rownum, row in table.rows:
+    for rownum, row in table.iter_rows():
         metric = normalise(_str(row.get(lower["metric"])))
         parsed = _parse_value(_str(row.get(lower["value"])))
         if not metric:
@@ -718,9 +842,9 @@ def _load_wide_metrics(path: Path, spec: SourceSpec, table: Table) -> LoadResult
         for t in (f"{c}_target", f"target_{c}"):
             if t in table.columns:
                 targets[c] = t
-    result = LoadResult(rejected=list(table.rejected), warnings=list(table.warnings))
+    result = LoadResult(rejected=table.rejected, warnings=table.warnings)
     fixed_seg = next(iter(spec.segments.values()), None)
-    for rownum, row in table.rows:
+    for rownum, row in table.iter_rows():
         segment = normalise(_str(row.get(seg_col))) if seg_col else ""
         period = _str(row.get(period_col)) if period_col else ""
         for c in metric_cols:

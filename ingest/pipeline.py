@@ -1,34 +1,37 @@
 """validate -> normalise -> redact -> dedupe -> sentiment -> embed -> themes -> Chroma -> catalog.
 
-Everything that can fail on bad input happens before the first write. Chroma is written before
-the catalog, and the catalog commit is the switch: until it lands, answers come from the
-previous index. An interrupted run is simply re-run (writes are idempotent upserts).
+Files and their columns are checked before the first write. Rows then stream through in chunks;
+Chroma is written chunk by chunk, the catalog inside one transaction that is committed last:
+that commit is the switch, until it lands answers come from the previous index. An interrupted
+run is simply re-run (writes are idempotent upserts).
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-
-import numpy as np
+from typing import Any
 
 from ingest.catalog import Catalog
 from ingest.config import Settings, SourceSpec
 from ingest.embedder import Embedder, get_embedder
 from ingest.errors import CxbotError, SourceError
-from ingest.loaders import LoadResult, load_metrics, load_survey
+from ingest.loaders import iter_survey, load_metrics
 from ingest.locks import ingest_lock
 from ingest.redact import redact
 from ingest.schema import IngestSummary, Record, Rejected
+from ingest.seen import SeenSet
 from ingest.sentiment import compound, polarity, score_scale
 from ingest.store import VectorStore
 from ingest.themes import ThemeAssigner, load_taxonomy
 
-# progress(stage, advance, total): stage in {"load", "embed", "write"}
+# progress(stage, advance, total): stage in {"load", "embed"}
+CHUNK = 4096
 Progress = Callable[[str, int, int], None]
 
 
@@ -36,34 +39,6 @@ Progress = Callable[[str, int, int], None]
 class Job:
     spec: SourceSpec
     base: Path | None = None
-
-
-def _load(path: Path, spec: SourceSpec, settings: Settings) -> LoadResult:
-    if spec.kind == "survey":
-        return load_survey(path, spec, settings.max_text_chars)
-    return load_metrics(path, spec, settings.max_text_chars)
-
-
-def _dedupe(records: list[Record]) -> tuple[list[Record], int]:
-    """Drop rows whose content equals an earlier row's (the same answer exported twice)."""
-    seen: set[tuple[object, ...]] = set()
-    out = []
-    dropped = 0
-    for r in records:
-        key = (
-            r.kind,
-            r.text,
-            tuple(sorted(r.segments.items())),
-            r.date,
-            r.score,
-            r.location if r.kind == "metric" else None,
-        )
-        if key in seen:
-            dropped += 1
-            continue
-        seen.add(key)
-        out.append(r)
-    return out, dropped
 
 
 _ASSIGNERS: dict[tuple[str, str], ThemeAssigner] = {}
@@ -82,6 +57,39 @@ def theme_assigner(settings: Settings, embedder: Embedder) -> ThemeAssigner:
     return _ASSIGNERS[key]
 
 
+@dataclass
+class _Opened:
+    source: str
+    path: str
+    kind: str
+    records: Iterator[Record]
+    rejected: list[Rejected]
+    warnings: list[Rejected]
+
+
+def _open(path: Path, spec: SourceSpec, settings: Settings) -> _Opened:
+    """Check the file and its columns now; rows stream later, chunk by chunk."""
+    source = spec.name or path.name
+    if spec.kind == "survey":
+        st = iter_survey(path, spec, settings.max_text_chars)
+        return _Opened(source, str(path), spec.kind, st.records, st.rejected, st.warnings)
+    res = load_metrics(path, spec, settings.max_text_chars)
+    return _Opened(source, str(path), spec.kind, iter(res.records), res.rejected, res.warnings)
+
+
+def _dedupe_key(r: Record) -> bytes:
+    """The same answer exported twice: equal text, segments, date, score (and line)."""
+    key = (
+        r.kind,
+        r.text,
+        sorted(r.segments.items()),
+        str(r.date),
+        r.score,
+        r.location if r.kind == "metric" else None,
+    )
+    return hashlib.sha1(repr(key).encode()).digest()
+
+
 def run_ingest(
     jobs: list[Job],
     settings: Settings,
@@ -90,11 +98,16 @@ def run_ingest(
     gap_config: dict[str, object] | None = None,
 ) -> IngestSummary:
     """Ingest the jobs incrementally. ``gap_config`` (metric_themes, metric_directions, aliases
-    from sources.yaml) is stored with the index for the gap analysis."""
+    from sources.yaml) is stored with the index for the gap analysis.
+
+    Rows stream through in chunks (memory stays flat on a 100 MB export); every catalog write
+    happens inside one transaction, committed at the end, so until then the previous index is
+    what answers. ``progress(stage, advance, total)``: "load" per file, "embed" per chunk with
+    the records read so far as total.
+    """
     t0 = time.perf_counter()
     summary = IngestSummary()
-    # 1. load and validate everything first: a bad file never touches the index
-    loaded: list[tuple[str, str, str, list[Record]]] = []  # (source, path, kind, records)
+    opened: list[_Opened] = []
     for job in jobs:
         try:
             files = job.spec.files(job.base, settings.source_dirs)
@@ -103,24 +116,16 @@ def run_ingest(
             continue
         for path in files:
             try:
-                res = _load(path, job.spec, settings)
+                opened.append(_open(path, job.spec, settings))
             except SourceError as exc:
                 summary.failed_files.append(
                     Rejected(source=str(path), reason=f"{exc.detail} {exc.hint}".strip())
                 )
                 continue
             summary.files.append(str(path))
-            summary.rejected.extend(res.rejected)
-            summary.warnings.extend(res.warnings)
-            records, dropped = _dedupe(res.records)
-            summary.duplicates += dropped
-            for r in records:
-                r.text = redact(r.text, handles=settings.redact_handles)
-            source = job.spec.name or path.name
-            loaded.append((source, str(path), job.spec.kind, records))
             if progress:
                 progress("load", 1, 0)
-    if not loaded:
+    if not opened:
         summary.seconds = time.perf_counter() - t0
         return summary
 
@@ -130,84 +135,112 @@ def run_ingest(
         try:
             store = VectorStore(settings, embedder.model_id, embedder.dim)
             store.collection()  # model mismatch fails here, before any work
-            changed: list[Record] = []
-            removed: list[str] = []
-            touched_sources: list[tuple[str, str, str]] = []
-            seen_ids: set[str] = set()
             # the stored hash also covers how records were enriched: a new taxonomy or model
             # re-derives themes for every record instead of leaving stale ones
             assigner = theme_assigner(settings, embedder)
             fp = enrichment_fingerprint(assigner, embedder.model_id)
-            for source, path, kind, records in loaded:
-                existing = catalog.hashes(source)
-                current_ids = set()
-                for r in records:
-                    if r.id in seen_ids:
-                        summary.rejected.append(
-                            Rejected(
-                                source=source,
-                                row=r.location,
-                                reason=f"id '{r.id}' appears in two "
-                                "files of this source; the first is kept. Give each file its own "
-                                "source name.",
-                            )
-                        )
-                        continue
-                    seen_ids.add(r.id)
-                    current_ids.add(r.id)
-                    old = existing.get(r.id)
-                    if old is None:
-                        summary.added += 1
-                        changed.append(r)
-                    elif old != f"{r.content_hash()}:{fp}":
-                        summary.updated += 1
-                        changed.append(r)
-                    else:
-                        summary.unchanged += 1
-                gone = [i for i in existing if i not in current_ids]
-                removed.extend(gone)
-                summary.removed += len(gone)
-                touched_sources.append((source, path, kind))
-
-            polarities: list[int] = []
-            if changed:
-                by_source: dict[str, list[float]] = {}
-                for r in changed:
-                    if r.score is not None:
-                        by_source.setdefault(r.source, []).append(r.score)
-                scales = {s: score_scale(v) for s, v in by_source.items()}
-                for r in changed:
-                    r.sentiment = compound(r.text)
-                    polarities.append(polarity(r.sentiment, r.score, scales.get(r.source)))
-                total = len(changed)
-                vectors = embedder.embed(
-                    [r.text for r in changed],
-                    progress=(lambda n: progress("embed", n, total)) if progress else None,
-                )
-                themes = assigner.assign([r.text for r in changed], vectors)
-                for r, t, p in zip(changed, themes, polarities, strict=True):
-                    r.themes = t
-                    r.complaints = assigner.complaints(r.text, t, p) if r.kind == "verbatim" else []
-                store.upsert(changed, vectors, polarities)
-                if progress:
-                    progress("write", total, total)
-            else:
-                vectors = np.zeros((0, embedder.dim), dtype=np.float32)
-            store.delete(removed)
-            if changed or removed or touched_sources or gap_config is not None:
-                with catalog.transaction() as db:
-                    if gap_config is not None:
-                        db.execute(
-                            "INSERT OR REPLACE INTO meta VALUES('gap_config', ?)",
-                            (json.dumps(gap_config),),
-                        )
-                    Catalog.upsert(db, changed, polarities, fp)
-                    Catalog.delete(db, removed)
-                    for source, path, kind in touched_sources:
-                        Catalog.record_source(db, source, path, kind)
-                    if changed or removed:
-                        Catalog.bump(db, embedder.model_id)
+            writer = _Writer(store, embedder, assigner, fp, summary, progress)
+            with catalog.transaction() as db:
+                writer.db = db
+                seen_ids = SeenSet()
+                for src in opened:
+                    writer.source(src, catalog.hashes(src.source), seen_ids, settings)
+                    Catalog.record_source(db, src.source, src.path, src.kind)
+                if gap_config is not None:
+                    db.execute(
+                        "INSERT OR REPLACE INTO meta VALUES('gap_config', ?)",
+                        (json.dumps(gap_config),),
+                    )
+                if summary.added or summary.updated or summary.removed:
+                    Catalog.bump(db, embedder.model_id)
         finally:
             catalog.close()
     summary.seconds = time.perf_counter() - t0
     return summary
+
+
+class _Writer:
+    """Classifies, enriches, embeds and writes one chunk at a time."""
+
+    def __init__(
+        self,
+        store: VectorStore,
+        embedder: Embedder,
+        assigner: ThemeAssigner,
+        fp: str,
+        summary: IngestSummary,
+        progress: Progress | None,
+    ) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.assigner = assigner
+        self.fp = fp
+        self.summary = summary
+        self.progress = progress
+        self.db: Any = None
+        self.read = 0
+
+    def source(
+        self, src: _Opened, existing: dict[str, str], seen_ids: SeenSet, settings: Settings
+    ) -> None:
+        current = SeenSet()
+        keys = SeenSet()
+        scale: float | None = None
+        scale_known = False
+        while chunk := list(itertools.islice(src.records, CHUNK)):
+            changed: list[Record] = []
+            for r in chunk:
+                key = _dedupe_key(r)
+                if key in keys:
+                    self.summary.duplicates += 1
+                    continue
+                keys.add(key)
+                if r.id in seen_ids:
+                    self.summary.rejected.append(
+                        Rejected(
+                            source=src.source,
+                            row=r.location,
+                            reason=f"id '{r.id}' appears in two files of this source; the first "
+                            "is kept. Give each file its own source name.",
+                        )
+                    )
+                    continue
+                seen_ids.add(r.id)
+                current.add(r.id)
+                r.text = redact(r.text, handles=settings.redact_handles)
+                old = existing.get(r.id)
+                if old is None:
+                    self.summary.added += 1
+                    changed.append(r)
+                elif old != f"{r.content_hash()}:{self.fp}":
+                    self.summary.updated += 1
+                    changed.append(r)
+                else:
+                    self.summary.unchanged += 1
+            if not scale_known:
+                scale = score_scale([r.score for r in chunk if r.score is not None])
+                scale_known = True
+            self.read += len(chunk)
+            if self.progress:
+                self.progress("embed", len(chunk), self.read)
+            if changed:
+                self.write(changed, scale)
+        self.summary.rejected.extend(src.rejected)
+        self.summary.warnings.extend(src.warnings)
+        gone = [i for i in existing if i not in current]
+        self.store.delete(gone)
+        Catalog.delete(self.db, gone)
+        self.summary.removed += len(gone)
+
+    def write(self, changed: list[Record], scale: float | None) -> None:
+        polarities = []
+        for r in changed:
+            r.sentiment = compound(r.text)
+            polarities.append(polarity(r.sentiment, r.score, scale))
+        vectors = self.embedder.embed([r.text for r in changed])
+        themes = self.assigner.assign([r.text for r in changed], vectors)
+        for r, t, p in zip(changed, themes, polarities, strict=True):
+            r.themes = t
+            r.complaints = self.assigner.complaints(r.text, t, p) if r.kind == "verbatim" else []
+        self.store.upsert(changed, vectors, polarities)
+        Catalog.upsert(self.db, changed, polarities, self.fp)

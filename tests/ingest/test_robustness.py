@@ -87,3 +87,33 @@ def test_hostile_questions_change_nothing(
         assert c.id in demo_engine.corpus().index
     assert cat.count() == before
     cat.close()
+
+
+def _peak_while_streaming(p: Path, rows: int) -> tuple[int, int]:
+    import tracemalloc
+
+    from ingest.loaders import iter_survey
+
+    line = "{i},North,The parcel arrived late again and the box was damaged ({i})\n"
+    with p.open("w", encoding="utf-8") as fh:
+        fh.write("id,region,comment\n")
+        for i in range(rows):
+            fh.write(line.format(i=i))
+    tracemalloc.start()
+    stream = iter_survey(p, SourceSpec(kind="survey", path=str(p)))
+    n = sum(1 for _ in stream.records)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert n == rows and not stream.rejected
+    return peak, p.stat().st_size
+
+
+def test_big_csv_streams_in_bounded_memory(tmp_path: Path) -> None:
+    """Rows are read one by one: the file is never held in memory, and what grows with it is
+    the duplicate-id check, a few dozen bytes per row (not per byte of text)."""
+    small_peak, _ = _peak_while_streaming(tmp_path / "small.csv", 50_000)
+    big_peak, big_size = _peak_while_streaming(tmp_path / "big.csv", 200_000)
+    assert big_size > 14_000_000
+    assert big_peak < big_size, f"peak {big_peak:,} bytes for a {big_size:,}-byte file"
+    per_row = (big_peak - small_peak) / 150_000
+    assert per_row < 64, f"{per_row:.0f} bytes per extra row"
