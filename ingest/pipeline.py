@@ -96,6 +96,7 @@ def run_ingest(
     progress: Progress | None = None,
     embedder: Embedder | None = None,
     gap_config: dict[str, object] | None = None,
+    who: str = "cli",
 ) -> IngestSummary:
     """Ingest the jobs incrementally. ``gap_config`` (metric_themes, metric_directions, aliases
     from sources.yaml) is stored with the index for the gap analysis.
@@ -130,7 +131,7 @@ def run_ingest(
         return summary
 
     embedder = embedder or get_embedder(settings)
-    with ingest_lock(settings):
+    with ingest_lock(settings, who=who):
         catalog = Catalog(settings.catalog_path)
         try:
             store = VectorStore(settings, embedder.model_id, embedder.dim)

@@ -1,0 +1,160 @@
+"""`cxbot serve` as a user runs it: a real process, configured by environment variables only,
+in HTTP mode and in Socket Mode, answering through the Slack emulator, stopped by SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ingest.config import Settings
+from tests.bot.slack_harness import SECRET, SlackSender, block_text, is_answer, mention_event
+from tests.conftest import ROOT
+from tests.fakes.slack_api import APP_TOKEN, BOT_TOKEN, FakeSlack
+from tests.fakes.socket_mode import FakeSocketModeServer
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def data_dir(demo_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the demo index: the bot process must not share a Chroma folder with us."""
+    dst = tmp_path_factory.mktemp("serve") / "data"
+    shutil.copytree(demo_settings.data_dir, dst, ignore=shutil.ignore_patterns("slack.sqlite*"))
+    return dst
+
+
+def start(data_dir: Path, fake: FakeSlack, args: list[str], **env: str) -> subprocess.Popen:
+    e = {k: v for k, v in os.environ.items() if not k.startswith(("CXBOT_", "SLACK_"))}
+    e.update(
+        CXBOT_DATA_DIR=str(data_dir),
+        CXBOT_SLACK_API_URL=fake.api_url,
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        **env,
+    )
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", *args],
+        cwd=ROOT,
+        env=e,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def wait_healthy(proc: subprocess.Popen, port: int, timeout: float = 90) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"cxbot serve exited {proc.returncode}: {proc.stdout.read()}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
+                body = json.loads(r.read())
+                if r.status == 200 and body.get("ok"):
+                    return body
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError("cxbot serve never became healthy")
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSlack]:
+    f = FakeSlack()
+    yield f
+    f.close()
+
+
+def stop(proc: subprocess.Popen) -> int:
+    proc.send_signal(signal.SIGTERM)
+    try:
+        return proc.wait(20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+def test_serve_http_mode(data_dir: Path, fake: FakeSlack) -> None:
+    port = free_port()
+    proc = start(data_dir, fake, ["--http", "--port", str(port)], SLACK_SIGNING_SECRET=SECRET)
+    try:
+        assert wait_healthy(proc, port)["mode"] == "http"
+        sender = SlackSender(f"http://127.0.0.1:{port}", fake)
+        ts, sent = sender.mention("What do West customers complain about?", channel="C0PROC")
+        assert sent.status == 200
+        answer = fake.wait_for(None, lambda c: c.body.get("channel") == "C0PROC" and is_answer(c))
+        assert "West verbatims" in block_text(answer[0])
+    finally:
+        assert stop(proc) == 0
+
+
+def test_serve_socket_mode_when_the_app_token_is_set(data_dir: Path) -> None:
+    ws = FakeSocketModeServer()
+    fake = FakeSlack(ws_url=ws.url)
+    port = free_port()
+    proc = start(data_dir, fake, ["--port", str(port)], SLACK_APP_TOKEN=APP_TOKEN)
+    try:
+        ws.wait_connected(timeout=90)
+        health = wait_healthy(proc, port)
+        assert health == {"ok": True, "mode": "socket", "connected": True}
+        ts = fake.add_message("C0SOCKPROC", "q", "U0ALICE")
+        event = mention_event("What do East customers complain about?", "C0SOCKPROC", "U0ALICE", ts)
+        body = {"type": "event_callback", "team_id": "T0CX", "event_id": "EvPROC1", "event": event}
+        ws.send(
+            {
+                "envelope_id": "p-1",
+                "type": "events_api",
+                "payload": body,
+                "accepts_response_payload": False,
+                "retry_attempt": 0,
+                "retry_reason": "",
+            }
+        )
+        ws.wait_ack("p-1")
+        answer = fake.wait_for(
+            None, lambda c: c.body.get("channel") == "C0SOCKPROC" and is_answer(c)
+        )
+        assert "East verbatims" in block_text(answer[0])
+    finally:
+        assert stop(proc) == 0
+        ws.close()
+        fake.close()
+
+
+def test_manifest_matches_what_the_app_uses() -> None:
+    import yaml
+
+    from bot.slack_app import COMMAND
+
+    m = yaml.safe_load((ROOT / "slack" / "manifest.yaml").read_text())
+    assert [c["command"] for c in m["features"]["slash_commands"]] == [COMMAND]
+    assert set(m["settings"]["event_subscriptions"]["bot_events"]) == {"app_mention", "message.im"}
+    assert m["settings"]["interactivity"]["is_enabled"] is True
+    # every Web API method the app calls in these tests, and the scope it needs
+    needs = {
+        "chat.postMessage": "chat:write",
+        "chat.update": "chat:write",
+        "chat.postEphemeral": "chat:write",
+        "reactions.add": "reactions:write",
+        "conversations.replies": "channels:history",
+        "usergroups.users.list": "usergroups:read",
+        "files.getUploadURLExternal": "files:write",
+        "slash command": "commands",
+        "app_mention": "app_mentions:read",
+        "message.im": "im:history",
+    }
+    assert set(needs.values()) <= set(m["oauth_config"]["scopes"]["bot"])
