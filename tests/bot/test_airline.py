@@ -70,7 +70,8 @@ def test_on_time_gap_is_found_and_holds_up_against_the_labels(airline_engine: En
     delta = (corpus.kind == "verbatim") & (corpus.segments["airline"] == "Delta")
     assert top.n == int(delta.sum())
     assert top.k == int((delta & corpus.complaints["lateness"]).sum())
-    # and the hidden labels agree: Delta's negative tweets name "Late Flight" more than others'
+    # and the hidden labels agree: the negative tweets labelled Delta name "Late Flight" more
+    # than others' (those tweets are addressed to @JetBlue: see the README's worked example)
     with TWEETS.open(newline="", encoding="utf-8") as fh:
         rows = {r["tweet_id"]: r for r in csv.DictReader(fh)}.values()
     neg = [r for r in rows if r["airline_sentiment"] == "negative"]

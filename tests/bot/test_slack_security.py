@@ -1,0 +1,46 @@
+"""Slack traffic that must be refused, and secrets that must never reach the logs."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+import pytest
+
+from bot.answer import Engine
+from ingest.config import Settings
+from tests.bot.slack_harness import SECRET, Harness, slack_settings
+from tests.fakes.slack_api import BOT_TOKEN, FakeSlack
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[FakeSlack]:
+    f = FakeSlack()
+    yield f
+    f.close()
+
+
+@pytest.fixture(scope="module")
+def slack(fake: FakeSlack, demo_settings: Settings, demo_engine: Engine) -> Iterator[Harness]:
+    h = Harness(slack_settings(demo_settings.data_dir, fake), demo_engine, fake)
+    yield h
+    h.close()
+
+
+def test_oversized_payload_is_refused_before_parsing(slack: Harness, fake: FakeSlack) -> None:
+    raw = b'{"type": "event_callback", "pad": "' + b"x" * 1_200_000 + b'"}'
+    r = slack.send(raw, "application/json", slack.signed_headers(raw))
+    assert r.status == 413
+    assert not fake.calls_to("chat.postMessage")
+
+
+def test_tokens_and_signing_secret_never_reach_the_logs(
+    slack: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.DEBUG):
+        ts, sent = slack.mention("What do West customers complain about?", channel="C0LOGS")
+        assert sent.status == 200
+        slack.wait_answer("C0LOGS", root=ts)
+    text = caplog.text
+    assert text  # the app and slack_sdk did log at DEBUG
+    assert BOT_TOKEN not in text and SECRET not in text
