@@ -117,3 +117,60 @@ def test_big_csv_streams_in_bounded_memory(tmp_path: Path) -> None:
     assert big_peak < big_size, f"peak {big_peak:,} bytes for a {big_size:,}-byte file"
     per_row = (big_peak - small_peak) / 150_000
     assert per_row < 64, f"{per_row:.0f} bytes per extra row"
+
+
+def test_kill_9_mid_ingest_leaves_the_previous_index_and_no_stale_lock(tmp_path: Path) -> None:
+    """A re-index killed with SIGKILL while embedding: answers are as before, the lock is free,
+    and the next run finishes the job."""
+    import csv
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from bot.corpus import clear_cache
+    from ingest.store import forget_clients
+    from tests.conftest import EXAMPLES, ROOT
+
+    s = make_settings(tmp_path / "data")
+    survey = tmp_path / "survey.csv"
+    survey.write_bytes((EXAMPLES / "survey_responses.csv").read_bytes())
+    run_ingest([Job(SourceSpec(kind="survey", path=str(survey)))], s)
+    before = Engine(s).ask("What do North customers say about late deliveries?")
+    forget_clients()  # hand the embedded store over to the child process
+
+    big = tmp_path / "more.csv"
+    with big.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["id", "region", "comment"])
+        for i in range(3000):
+            w.writerow(
+                [f"M{i}", "North", f"Order {i} arrived late and the box was crushed, day {i}"]
+            )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CXBOT_")}
+    env["CXBOT_DATA_DIR"] = str(s.data_dir)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "ingest", str(big), "--kind", "survey"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    lock = s.data_dir / "ingest.lock"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and str(child.pid) not in (
+        lock.read_text() if lock.exists() else ""
+    ):
+        time.sleep(0.05)
+    time.sleep(1.0)  # well inside the embedding of 3,000 rows
+    assert child.poll() is None, "the ingest finished before it could be killed"
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait(timeout=30)
+
+    clear_cache()
+    after = Engine(s).ask("What do North customers say about late deliveries?")
+    assert after.answer == before.answer
+    assert [c.id for c in after.citations] == [c.id for c in before.citations]
+    done = run_ingest([Job(SourceSpec(kind="survey", path=str(big)))], s)  # lock is free
+    assert done.added == 3000
