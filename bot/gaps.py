@@ -23,6 +23,7 @@ import numpy as np
 from bot.answer import CitationBook, refs
 from bot.understand import Filters
 from ingest.catalog import Catalog
+from ingest.dates import MONTHS
 from ingest.errors import CxbotError
 from ingest.facts import direction_for
 from ingest.schema import MetricFact
@@ -59,22 +60,6 @@ def norm_key(s: str) -> str:
 
 def humanise(metric: str) -> str:
     return re.sub(r"\s+", " ", metric.replace("_", " ")).strip()
-
-
-MONTHS = [
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-]
 
 
 def period_range(period: str | None, anchor_year: int | None) -> tuple[date, date] | None:

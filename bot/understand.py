@@ -10,6 +10,7 @@ from typing import Any, Literal
 import numpy as np
 
 from bot.corpus import Corpus
+from ingest.dates import MONTHS as MONTH_NAMES
 from ingest.dates import parse_date
 from ingest.themes import ThemeAssigner
 
@@ -35,26 +36,7 @@ PRAISE_WORDS = re.compile(
     r"delight\w*|thank\w*|great)\b",
     re.I,
 )
-MONTHS = {
-    m: i
-    for i, m in enumerate(
-        [
-            "january",
-            "february",
-            "march",
-            "april",
-            "may",
-            "june",
-            "july",
-            "august",
-            "september",
-            "october",
-            "november",
-            "december",
-        ],
-        start=1,
-    )
-}
+MONTHS = {m: i for i, m in enumerate(MONTH_NAMES, start=1)}
 MONTH_RE = re.compile(
     r"\b(in|during|for|since)?\s*(" + "|".join(MONTHS) + r"|jan|feb|mar|apr|"
     r"jun|jul|aug|sep|sept|oct|nov|dec)\b\.?\s*(\d{4})?",

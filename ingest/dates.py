@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import calendar
 from datetime import date, datetime, timezone
+
+MONTHS = [m.lower() for m in calendar.month_name[1:]]  # "january" ... "december"
 
 _FORMATS = (
     "%Y-%m-%d %H:%M:%S %z",

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import fcntl
-import json
 import os
 import sys
 from collections.abc import Sequence
-from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlparse
 
 import numpy as np
 
+from ingest.catalog import now_iso
 from ingest.config import Settings
 from ingest.errors import ModelError, StoreBusyError, StoreError
+from ingest.locks import try_lock
 from ingest.schema import Record
 
 WRITE_BATCH = 2000
@@ -29,17 +28,11 @@ def _own_store(settings: Settings) -> Any:
     can block for minutes or corrupt the store, so only one process may open it; the kernel
     drops the lock when the holder exits, even on kill -9.
     """
-    path = settings.data_dir / "store.lock"
-    fh = open(path, "a+")
-    try:
-        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        fh.seek(0)
-        try:
-            info = json.loads(fh.read() or "{}")
-        except json.JSONDecodeError:
-            info = {}
-        fh.close()
+    cmd = " ".join(["cxbot", *sys.argv[1:2]]) if sys.argv else "cxbot"
+    fh, info = try_lock(
+        settings.data_dir / "store.lock", {"pid": os.getpid(), "cmd": cmd, "since": now_iso()}
+    )
+    if fh is None:
         raise StoreBusyError(
             f"The embedded store in {settings.data_dir} is open in another process "
             f"(pid {info.get('pid', '?')}: `{info.get('cmd', 'cxbot')}`, since "
@@ -48,20 +41,7 @@ def _own_store(settings: Settings) -> Any:
             "While the bot runs, re-index from Slack with `/cx reindex`; or run Chroma as a "
             f"server (`chroma run --path {settings.data_dir / 'chroma'}`) and set "
             "CXBOT_CHROMA_URL for both.",
-        ) from None
-    fh.seek(0)
-    fh.truncate()
-    cmd = " ".join(["cxbot", *sys.argv[1:2]]) if sys.argv else "cxbot"
-    fh.write(
-        json.dumps(
-            {
-                "pid": os.getpid(),
-                "cmd": cmd,
-                "since": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            }
         )
-    )
-    fh.flush()
     return fh
 
 
