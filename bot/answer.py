@@ -216,9 +216,16 @@ def scope_label(filters: Filters) -> str:
 
 
 def freshness(corpus: Corpus) -> str:
-    d0, d1 = corpus.date_range(corpus.kind == "verbatim")
-    n_verb = int((corpus.kind == "verbatim").sum())
-    n_metric = int((corpus.kind == "metric").sum())
+    cached = corpus.memo.get("freshness")
+    if cached is None:
+        cached = corpus.memo["freshness"] = _freshness(corpus)
+    return cached
+
+
+def _freshness(corpus: Corpus) -> str:
+    d0, d1 = corpus.date_range(corpus.is_verbatim)
+    n_verb = int(corpus.is_verbatim.sum())
+    n_metric = len(corpus) - n_verb
     span = f"verbatims dated {d0} to {d1}" if d0 else "verbatims undated"
     when = (corpus.last_indexed or "unknown").replace("T", " ").replace("+00:00", " UTC")
     return (

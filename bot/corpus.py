@@ -45,10 +45,12 @@ class Corpus:
     seg_codes: dict[str, np.ndarray]  # segment key -> int code per row (0: absent)
     seg_index: dict[str, dict[str, int]]  # segment key -> value -> code
     any_complaint: np.ndarray
+    is_verbatim: np.ndarray
     dedupe: list[str]
     bm25: Any = None
     stemmer: Any = None
     sources: list[dict[str, object]] = field(default_factory=list)
+    memo: dict[str, Any] = field(default_factory=dict)  # per-version results (freshness line)
     cache_dir: Path | None = None
     _vectors: np.ndarray | None = None
     _vectors_tried: bool = False
@@ -199,6 +201,7 @@ def build_corpus(catalog: Catalog) -> Corpus:
         seg_codes=seg_codes,
         seg_index=seg_index,
         any_complaint=np.array([bool(r["complaints"]) for r in rows], dtype=bool),
+        is_verbatim=is_verbatim,
         dedupe=[dedupe_key(str(r["text"])) for r in rows],
         bm25=bm25,
         stemmer=stemmer,

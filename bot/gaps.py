@@ -272,7 +272,14 @@ def analyse(
             "No verbatims are indexed, so there is no customer view to compare.",
             "Ingest survey verbatims with `cxbot ingest FILE --kind survey`.",
         )
-    base_mask = filters.mask(corpus) if filters else verb
+    # segments are compared with each other, so a segment filter (from the question or
+    # --segment) only chooses which results are shown; time and source filters apply to all
+    wanted = {norm_key(segment)} if segment else set()
+    if filters:
+        wanted |= {norm_key(v) for vals in filters.segments.values() for v in vals}
+        base_mask = _without_segments(filters).mask(corpus)
+    else:
+        base_mask = verb
     # verbatim segment values by normalised form
     seg_lookup: dict[str, tuple[str, str]] = {}
     for key, values in corpus.segment_values.items():
@@ -355,8 +362,6 @@ def analyse(
                     continue
                 key, value = hit
                 matches[f.segment] = f"{key} = {value}"
-                if segment and norm_key(segment) not in (norm_key(value), norm_key(f.segment)):
-                    continue
                 seg_mask = base_mask & corpus.segment_mask(key, [value])
                 seg_label = value
             period_label = f.period
@@ -450,7 +455,18 @@ def analyse(
             else:
                 agreeing.append(v)
     gaps.sort(key=lambda v: (-v.significant, -v.score))
+    if wanted:
+        gaps, agreeing, not_ranked = (
+            [v for v in views if norm_key(v.segment) in wanted]
+            for views in (gaps, agreeing, not_ranked)
+        )
     return GapReport(gaps, agreeing, not_ranked, links, matches, problems, overall=overall)
+
+
+def _without_segments(filters: Filters) -> Filters:
+    f = copy.deepcopy(filters)
+    f.segments = {}
+    return f
 
 
 def cite_gaps(
@@ -522,7 +538,9 @@ def gap_answer_lines(
     """The ask path for gap questions: biggest disagreements first, each cited."""
     f = u.filters
     metric = None
-    report = analyse(engine, metric=metric, filters=f if (f.segments or f.since) else None)
+    report = analyse(
+        engine, metric=metric, filters=f if (f.segments or f.since or f.until) else None
+    )
     if f.themes:
         wanted = set(f.themes)
         themed = [v for v in report.gaps if wanted & set(report._themes(v))]
@@ -544,6 +562,17 @@ def gap_answer_lines(
             "No disagreement found: where the metrics look good, customers do not "
             "complain about the linked themes more than elsewhere."
         )
+        if f.segments:  # say how the segments asked about compare, with the report line
+            corpus = engine.corpus()
+            for v in report.agreeing[:3]:
+                themes = " / ".join(engine.label(t).lower() for t in report._themes(v))
+                ns = book.cite([_hit(corpus, v.record_idx)], 1)
+                lines.append(
+                    f"{v.segment}: {humanise(v.fact.metric)} {fmt_value(v.fact)} (rank {v.rank} "
+                    f"of {v.of}) {refs(ns)}; {themes} is {100 * v.mix:.1f}% of what its "
+                    f"{v.n_c:,} complaining customers raise vs {100 * v.rest_share:.1f}% for "
+                    "the other segments: customers agree with the metric."
+                )
     small = [v for v in report.not_ranked]
     if small:
         lines.append(
@@ -551,7 +580,8 @@ def gap_answer_lines(
         )
     for p in report.problems[:5]:
         lines.append(f"Note: {p}")
-    return lines, [report.gap_dict(engine, v) for v in report.gaps], bool(report.gaps)
+    enough = bool(report.gaps) or bool(f.segments and report.agreeing)
+    return lines, [report.gap_dict(engine, v) for v in report.gaps], enough
 
 
 def render_gaps_text(engine: Engine, report: GapReport, explain: bool) -> str:

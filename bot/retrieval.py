@@ -109,9 +109,12 @@ def search(
                 if mask[i]:
                     dense[int(i)] = float(sims[i])
         else:
-            for rid, sim in store.query(qvec, n, filters.chroma_where(kind)):
+            # no kind clause: a filter that matches nearly every record makes Chroma's search
+            # ~100x slower; metric lines are few, fetch a few more and drop them with the mask
+            wide = int(min(len(corpus), 2 * n + 20))
+            for rid, sim in store.query(qvec, wide, filters.chroma_where(None)):
                 i = corpus.index.get(rid)
-                if i is not None and mask[i]:
+                if i is not None and mask[i] and len(dense) < n:
                     dense[i] = sim
     lexical: dict[int, float] = {}
     if mode in ("hybrid", "bm25"):

@@ -66,9 +66,12 @@ class Filters:
         }
 
     def mask(self, corpus: Corpus, kind: str | None = "verbatim") -> np.ndarray:
-        m = np.ones(len(corpus), dtype=bool)
-        if kind:
-            m &= corpus.kind == kind
+        if kind == "verbatim":
+            m = corpus.is_verbatim.copy()
+        elif kind == "metric":
+            m = ~corpus.is_verbatim
+        else:
+            m = np.ones(len(corpus), dtype=bool)
         for key, values in self.segments.items():
             m &= corpus.segment_mask(key, values)
         if self.since or self.until:

@@ -172,3 +172,17 @@ def test_period_parsing() -> None:
     assert period_range("Q3 2026", None) == (date(2026, 7, 1), date(2026, 9, 30))
     assert period_range("October", 2026) == (date(2026, 10, 1), date(2026, 10, 31))
     assert period_range("sometime", 2026) is None
+
+
+def test_a_segment_filter_shows_one_segment_still_compared_with_all(
+    settings: Settings, tmp_path: Path
+) -> None:
+    engine = build(settings, tmp_path, PLAN, ROWS)
+    everyone = analyse(engine)
+    north = analyse(engine, segment="North")
+    assert [v.segment for v in north.gaps] == ["North"]
+    assert (north.gaps[0].rank, north.gaps[0].rest_share) == (1, everyone.gaps[0].rest_share)
+    a = engine.ask("Do South customers agree with our on-time delivery stats?")
+    assert "No disagreement found" in a.answer
+    assert "South: On-time delivery 90% (rank 4 of 4) [1]" in a.answer
+    assert "customers agree with the metric" in a.answer and a.enough_evidence
