@@ -245,3 +245,27 @@ class _Writer:
             r.complaints = self.assigner.complaints(r.text, t, p) if r.kind == "verbatim" else []
         self.store.upsert(changed, vectors, polarities)
         Catalog.upsert(self.db, changed, polarities, self.fp)
+
+
+def remove_source(settings: Settings, source: str, embedder: Embedder | None = None) -> int:
+    """Delete every record of one source, and nothing else; returns how many were removed."""
+    embedder = embedder or get_embedder(settings)
+    with ingest_lock(settings, who=f"remove {source}"):
+        catalog = Catalog(settings.catalog_path)
+        try:
+            ids = list(catalog.hashes(source))
+            known = {str(s["source"]) for s in catalog.sources()}
+            if not ids and source not in known:
+                raise CxbotError(
+                    f"There is no source named '{source}'.",
+                    f"Indexed sources: {', '.join(sorted(known)) or '(none)'}.",
+                )
+            store = VectorStore(settings, embedder.model_id, embedder.dim)
+            store.delete(ids)
+            with catalog.transaction() as db:
+                Catalog.delete(db, ids)
+                db.execute("DELETE FROM sources WHERE source=?", (source,))
+                Catalog.bump(db, embedder.model_id)
+        finally:
+            catalog.close()
+    return len(ids)

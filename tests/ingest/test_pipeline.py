@@ -160,3 +160,22 @@ def test_second_ingest_while_one_runs_is_refused(tmp_path: Path) -> None:
                 pass
     with ingest_lock(s):  # released afterwards
         pass
+
+
+def test_removing_a_source_removes_its_records_and_nothing_else(
+    settings: Settings, tmp_path: Path
+) -> None:
+    from ingest.errors import CxbotError
+    from ingest.pipeline import remove_source
+
+    ingest_file(settings, write_csv(tmp_path / "a.csv", ROWS))
+    ingest_file(settings, write_csv(tmp_path / "b.csv", [("9", "West", "Refund never came.")]))
+    assert remove_source(settings, "a.csv") == 5
+    docs = chroma_docs(settings)
+    assert set(docs) == {"b.csv:9"}
+    cat = Catalog(settings.catalog_path)
+    assert [r["id"] for r in cat.rows()] == ["b.csv:9"]
+    assert [s["source"] for s in cat.sources()] == ["b.csv"]
+    cat.close()
+    with pytest.raises(CxbotError, match="no source named 'a.csv'.*Indexed sources: b.csv"):
+        remove_source(settings, "a.csv")
