@@ -1,0 +1,295 @@
+"""Rules for the extractive answer's verbatim lines: each recounts the figures of one line shape
+that bot.compose writes, and checks that the records the line cites fit what it claims."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from benchmarks.faith_view import Scope, StoreView, as_int, pct_ok
+
+if TYPE_CHECKING:
+    from benchmarks.faithfulness import Verdict
+
+NUM = r"\d[\d,]*"
+PCT = r"(?:\d+(?:\.\d+)?%|n/a)"
+REFS = r"(?:\[\d+\])*"
+SCOPE = r"(?P<who>.*?)verbatims(?P<when> dated \S+ to \S+)?"
+REF = re.compile(r"\[(\d+)\]")
+
+
+@dataclass
+class LineContext:
+    view: StoreView
+    scope: Scope
+    cites: dict[int, dict[str, Any]]
+    verdict: Verdict
+    last_theme: str | None = None
+    complaint_header: tuple[int, int] | None = None
+    listed: list[tuple[object, str]] = field(default_factory=list)
+    line_no: int = 0
+
+    def where(self, what: str) -> str:
+        return f"line {self.line_no}: {what}"
+
+    def figure(self, what: str, ok: bool, printed: object, expected: object) -> None:
+        detail = "" if ok else f"says {printed}, the store gives {expected}"
+        self.verdict.add("figure", self.where(what), ok, detail)
+
+    def count(self, what: str, printed: str, true: int) -> None:
+        self.figure(what, as_int(printed) == true, printed, f"{true:,}")
+
+    def pct(self, what: str, printed: str, k: int, n: int) -> None:
+        true = f"{100 * k / n:.2f}%" if n else "n/a"
+        self.figure(what, pct_ok(printed, k, n), printed, true)
+
+    def scope_words(self, m: re.Match[str]) -> None:
+        who, when = m.group("who"), m.group("when") or ""
+        ok = who == self.scope.who and when == self.scope.when
+        self.verdict.add(
+            "figure",
+            self.where("scope words"),
+            ok,
+            ""
+            if ok
+            else f"says '{who}verbatims{when}', filters give "
+            f"'{self.scope.who}verbatims{self.scope.when}'",
+        )
+
+    def ranking(
+        self, what: str, listed: list[tuple[object, str]], score: dict[str, float], top: int
+    ) -> None:
+        """A "most"/"highest" list holds the top entries: nothing left out scores higher, and a
+        short list means nothing else scores above zero."""
+        if not listed:
+            return
+        names = {name for _, name in listed}
+        floor = min(score.get(name, 0.0) for name in names)
+        missed = [
+            x
+            for x, v in score.items()
+            if x not in names and (v > floor + 1e-12 or (len(listed) < top and v > 0))
+        ]
+        self.verdict.add(
+            "figure",
+            self.where(what),
+            not missed,
+            f"{', '.join(sorted(missed))} rank higher but are not listed" if missed else "",
+        )
+
+    def finish(self) -> None:
+        """Checks that need the whole answer: the "most raised complaints" list."""
+        if self.complaint_header and self.listed:
+            scope = self.view.scope(self.scope)
+            counts = {
+                t: float((scope & self.view.complaint(t)).sum()) for t in self.view.taxonomy.themes
+            }
+            self.ranking("most raised complaints", self.listed, counts, 3)
+
+    def support(self, refs: str, mask: np.ndarray, claim: str) -> None:
+        """Every record the line cites must be one the line's figure counts (or quotes)."""
+        for n in (int(x) for x in REF.findall(refs)):
+            c = self.cites.get(n)
+            if c is None:
+                continue  # reported by the reference check
+            i = self.view.by_id.get(str(c["id"]))
+            ok = i is not None and bool(mask[i])
+            self.verdict.add(
+                "support",
+                self.where(f"[{n}] {c['id']}"),
+                ok,
+                "" if ok else f"cited for {claim}, but the record is not one of them",
+            )
+
+
+def _theme(ctx: LineContext, label: str) -> str | None:
+    name = ctx.view.label_to_theme.get(label)
+    ctx.verdict.add(
+        "figure", ctx.where(f"theme '{label}'"), name is not None, "no such theme label"
+    )
+    return name
+
+
+def theme_line(ctx: LineContext, m: re.Match[str]) -> None:
+    ctx.scope_words(m)
+    scope = ctx.view.scope(ctx.scope)
+    theme = _theme(ctx, m.group("label"))
+    if theme is None:
+        return
+    tm = scope & ctx.view.theme(theme)
+    n, k = int(scope.sum()), int(tm.sum())
+    c = int((scope & ctx.view.complaint(theme)).sum())
+    ctx.count("verbatims in scope", m.group("n"), n)
+    ctx.count(f"raise '{theme}'", m.group("k"), k)
+    ctx.pct(f"share raising '{theme}'", m.group("pct"), k, n)
+    ctx.count(f"complain about '{theme}'", m.group("c"), c)
+    ctx.support(m.group("refs"), tm, f"'{theme}' in scope")
+    ctx.last_theme = theme
+
+
+def none_tagged(ctx: LineContext, m: re.Match[str]) -> None:
+    ctx.scope_words(m)
+    scope = ctx.view.scope(ctx.scope)
+    ctx.count("verbatims in scope", m.group("n"), int(scope.sum()))
+    theme = _theme(ctx, m.group("label"))
+    if theme:
+        ctx.count(f"raise '{theme}'", "0", int((scope & ctx.view.theme(theme)).sum()))
+
+
+def highest_by(ctx: LineContext, m: re.Match[str]) -> None:
+    key, theme = m.group("key"), ctx.last_theme
+    if theme is None:
+        ctx.verdict.add("figure", ctx.where("segment breakdown"), False, "no theme line before")
+        return
+    base = ctx.view.scope(ctx.scope)
+    tm = ctx.view.theme(theme)
+    min_n = ctx.view.settings.min_segment_n
+    shares: dict[str, tuple[int, int]] = {}
+    for value in ctx.view.segment_values(key)[:50]:
+        sm = base & ctx.view.segment(key, [value])
+        n = int(sm.sum())
+        if n >= min_n:
+            shares[value] = (int((sm & tm).sum()), n)
+    listed: list[tuple[int, str]] = []
+    for part in m.group("parts").split("; "):
+        p = PART.fullmatch(part.rstrip())
+        if p is None:
+            ctx.verdict.add("figure", ctx.where(f"'{part}'"), False, "not a segment share")
+            continue
+        value = p.group("value")
+        k, n = shares.get(value, (-1, -1))
+        ctx.count(f"{key}={value} n", p.group("n"), n)
+        ctx.count(f"{key}={value} raising '{theme}'", p.group("k"), k)
+        ctx.pct(f"{key}={value} share", p.group("share"), k, n)
+        ctx.support(p.group("refs"), base & ctx.view.segment(key, [value]) & tm, value)
+        listed.append((k, value))
+    rank = {v: k / n for v, (k, n) in shares.items()}
+    ctx.ranking(f"highest '{theme}' share by {key}", listed, rank, 3)
+
+
+def complaints_header(ctx: LineContext, m: re.Match[str]) -> None:
+    ctx.scope_words(m)
+    scope = ctx.view.scope(ctx.scope)
+    n, nc = int(scope.sum()), int((scope & ctx.view.any_complaint).sum())
+    ctx.count("verbatims in scope", m.group("n"), n)
+    ctx.count("raise at least one complaint", m.group("nc"), nc)
+    ctx.complaint_header = (n, nc)
+    ctx.listed = []
+
+
+def complaint_item(ctx: LineContext, m: re.Match[str]) -> None:
+    if ctx.complaint_header is None:
+        ctx.verdict.add("figure", ctx.where("complaint item"), False, "no header line before")
+        return
+    n, nc = ctx.complaint_header
+    theme = _theme(ctx, m.group("label"))
+    if theme is None:
+        return
+    scope = ctx.view.scope(ctx.scope)
+    k = int((scope & ctx.view.complaint(theme)).sum())
+    ctx.count(f"complain about '{theme}'", m.group("k"), k)
+    ctx.pct(f"'{theme}' share of all", m.group("p1"), k, n)
+    ctx.pct(f"'{theme}' share of complaints", m.group("p2"), k, nc)
+    ctx.support(m.group("refs"), scope & ctx.view.theme(theme), f"'{theme}' in scope")
+    ctx.listed.append((k, theme))
+
+
+def across(ctx: LineContext, m: re.Match[str]) -> None:
+    ctx.scope_words(m)
+    scope = ctx.view.scope(ctx.scope)
+    n = int(scope.sum())
+    ctx.count("verbatims in scope", m.group("n"), n)
+    ctx.pct("share negative", m.group("neg"), int((scope & (ctx.view.polarity < 0)).sum()), n)
+    ctx.pct("share positive", m.group("pos"), int((scope & (ctx.view.polarity > 0)).sum()), n)
+    ctx.support(m.group("refs"), scope, "the verbatims in scope")
+
+
+def none_raise(ctx: LineContext, m: re.Match[str]) -> None:
+    ctx.scope_words(m)
+    scope = ctx.view.scope(ctx.scope)
+    ctx.count("verbatims in scope", m.group("n"), int(scope.sum()))
+    ctx.count("raise a complaint", "0", int((scope & ctx.view.any_complaint).sum()))
+
+
+def nothing_matches(ctx: LineContext, m: re.Match[str]) -> None:
+    ctx.scope_words(m)
+    ctx.count("verbatims in scope", m.group("n"), int(ctx.view.scope(ctx.scope).sum()))
+
+
+def none_indexed(ctx: LineContext, m: re.Match[str]) -> None:
+    ctx.scope_words(m)
+    ctx.count("verbatims in scope", "0", int(ctx.view.scope(ctx.scope).sum()))
+
+
+def metric_refs(ctx: LineContext, m: re.Match[str]) -> None:
+    ctx.support(m.group("refs"), ctx.view.kind == "metric", "internal reports")
+
+
+def no_figures(ctx: LineContext, m: re.Match[str]) -> None:
+    """Lines that state no figure of their own (segment lists, the method note)."""
+
+
+PART = re.compile(
+    rf"(?P<value>.+?) (?P<share>[\d.]+)% \((?P<k>{NUM})/(?P<n>{NUM})\) ?(?P<refs>{REFS})"
+)
+Rule = tuple[re.Pattern[str], Callable[[LineContext, re.Match[str]], None]]
+RULES: list[Rule] = [
+    (
+        re.compile(
+            rf"^(?P<label>[^:]+): (?P<k>{NUM}) of (?P<n>{NUM}) {SCOPE} \((?P<pct>{PCT})\) raise "
+            rf"it, (?P<c>{NUM}) of them as a complaint ?(?P<refs>{REFS})\.$"
+        ),
+        theme_line,
+    ),
+    (
+        re.compile(
+            rf"^None of the (?P<n>{NUM}) {SCOPE} were tagged '(?P<label>[^']+)'\. Not enough "
+            r"evidence to say customers raise it\.$"
+        ),
+        none_tagged,
+    ),
+    (re.compile(r"^\s+Highest by (?P<key>[^:]+): (?P<parts>.+)\.$"), highest_by),
+    (
+        re.compile(
+            rf"^Most raised complaints among (?P<n>{NUM}) {SCOPE} \((?P<nc>{NUM}) raise at "
+            r"least one\):$"
+        ),
+        complaints_header,
+    ),
+    (
+        re.compile(
+            rf"^- (?P<label>.+?): (?P<k>{NUM}) \((?P<p1>{PCT}) of all, (?P<p2>{PCT}) of "
+            rf"complaints\) ?(?P<refs>{REFS})$"
+        ),
+        complaint_item,
+    ),
+    (
+        re.compile(
+            rf"^Across (?P<n>{NUM}) {SCOPE}, (?P<neg>{PCT}) are negative and (?P<pos>{PCT}) "
+            rf"positive\. Closest matches: (?P<refs>{REFS})\.$"
+        ),
+        across,
+    ),
+    (
+        re.compile(
+            rf"^Of (?P<n>{NUM}) {SCOPE}, none raise a known theme as a complaint\. Not enough "
+            r"evidence\.$"
+        ),
+        none_raise,
+    ),
+    (
+        re.compile(
+            rf"^Not enough evidence: nothing among (?P<n>{NUM}) {SCOPE} (?:matches|is close to "
+            r"this question)\.$"
+        ),
+        nothing_matches,
+    ),
+    (re.compile(rf"^Not enough evidence: no {SCOPE} are indexed\.$"), none_indexed),
+    (re.compile(rf"^Internal reports on this: (?P<refs>{REFS})\.$"), metric_refs),
+    (re.compile(r"^No verbatims have the segment .*\. Known segments: .*\.$"), no_figures),
+    (re.compile(r"^Counts cover every matching record in the index; .*"), no_figures),
+]

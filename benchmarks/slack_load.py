@@ -1,0 +1,235 @@
+"""Bounded load test of `cxbot serve --http` on 127.0.0.1: signed mentions and /cx ask commands
+from N concurrent simulated users (each waits for its answer before asking again) for a fixed
+time, against the Slack Web API emulator. Reports acknowledgement and answer latency, answers
+per question (must be exactly one) and errors. Stops by itself; sends nothing off this machine.
+
+    python -m benchmarks.slack_load [--users 50] [--seconds 60] [--out docs/load.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.bot.slack_harness import SECRET, SlackSender, is_answer
+from tests.fakes.slack_api import BOT_TOKEN, FakeSlack
+
+ROOT = Path(__file__).resolve().parent.parent
+QUESTIONS = [
+    "What do North customers complain about most?",
+    "Where do customers disagree with our delivery stats?",
+    "What do customers say about refunds?",
+    "What do West customers say about damaged items?",
+    "How long do customers wait for support?",
+    "What do South customers complain about?",
+]
+ANSWER_TIMEOUT_S = 60.0
+
+
+@dataclass
+class Sample:
+    kind: str
+    channel: str
+    ack_ms: float
+    status: int
+    t0: float
+    answer_ms: float | None = None
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q / 100 * (len(values) - 1))))]
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def demo_index(root: Path) -> Path:
+    data = root / "data"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CXBOT_", "SLACK_"))}
+    env["CXBOT_DATA_DIR"] = str(data)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "ingest",
+            "--config",
+            str(ROOT / "examples" / "sources.yaml"),
+        ],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    return data
+
+
+def start_bot(data: Path, fake: FakeSlack, port: int) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CXBOT_", "SLACK_"))}
+    env.update(
+        CXBOT_DATA_DIR=str(data),
+        CXBOT_SLACK_API_URL=fake.api_url,
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_SIGNING_SECRET=SECRET,
+    )
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "serve",
+            "--http",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
+                return proc
+        except OSError:
+            if proc.poll() is not None:
+                raise RuntimeError("cxbot serve exited at start") from None
+            time.sleep(0.3)
+    proc.kill()
+    raise RuntimeError("cxbot serve did not become healthy")
+
+
+def user_loop(
+    sender: SlackSender,
+    fake: FakeSlack,
+    user: int,
+    stop_at: float,
+    samples: list[Sample],
+    lock: threading.Lock,
+) -> None:
+    n = 0
+    while time.monotonic() < stop_at:
+        n += 1
+        channel = f"C{user:03d}X{n:05d}"  # one channel per question: answers are countable
+        question = QUESTIONS[(user + n) % len(QUESTIONS)]
+        if n % 2:
+            _, sent = sender.mention(question, channel=channel, user=f"U{user:05d}")
+            kind = "mention"
+        else:
+            sent = sender.command(f"ask {question}", channel=channel, user=f"U{user:05d}")
+            kind = "/cx ask"
+        s = Sample(kind, channel, sent.ms, sent.status, sent.t0)
+        deadline = time.perf_counter() + ANSWER_TIMEOUT_S
+        while time.perf_counter() < deadline and sent.status == 200:
+            hits = [
+                c for c in list(fake.calls) if c.body.get("channel") == channel and is_answer(c)
+            ]
+            if hits:
+                s.answer_ms = (hits[0].at - sent.t0) * 1000
+                break
+            time.sleep(0.02)
+        with lock:
+            samples.append(s)
+
+
+def run(users: int, seconds: float) -> dict[str, object]:
+    root = Path(tempfile.mkdtemp(prefix="cxbot-load-"))
+    fake = FakeSlack()
+    proc = None
+    try:
+        data = demo_index(root)
+        port = free_port()
+        proc = start_bot(data, fake, port)
+        sender = SlackSender(f"http://127.0.0.1:{port}", fake)
+        samples: list[Sample] = []
+        lock = threading.Lock()
+        stop_at = time.monotonic() + seconds
+        threads = [
+            threading.Thread(
+                target=user_loop, args=(sender, fake, u, stop_at, samples, lock), daemon=True
+            )
+            for u in range(users)
+        ]
+        t0 = time.monotonic()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=seconds + ANSWER_TIMEOUT_S + 30)
+        wall = time.monotonic() - t0
+        time.sleep(2.0)  # late duplicates would show up here
+        answers_per_channel: dict[str, int] = {}
+        for c in list(fake.calls):
+            ch = c.body.get("channel")
+            if isinstance(ch, str) and is_answer(c):
+                answers_per_channel[ch] = answers_per_channel.get(ch, 0) + 1
+        acks = [s.ack_ms for s in samples]
+        answered = [s.answer_ms for s in samples if s.answer_ms is not None]
+        return {
+            "users": users,
+            "seconds": round(wall, 1),
+            "requests": len(samples),
+            "non_200": sum(s.status != 200 for s in samples),
+            "acked_within_3s": sum(s.ack_ms <= 3000 and s.status == 200 for s in samples),
+            "ack_ms": {
+                "p50": round(pct(acks, 50), 1),
+                "p95": round(pct(acks, 95), 1),
+                "max": round(max(acks, default=float("nan")), 1),
+            },
+            "answered": len(answered),
+            "answered_exactly_once": sum(answers_per_channel.get(s.channel) == 1 for s in samples),
+            "duplicates": sum(1 for s in samples if answers_per_channel.get(s.channel, 0) > 1),
+            "unanswered": sum(s.answer_ms is None for s in samples),
+            "answer_ms": {
+                "p50": round(pct(answered, 50), 1),
+                "p95": round(pct(answered, 95), 1),
+                "max": round(max(answered, default=float("nan")), 1),
+                "mean": round(statistics.fmean(answered), 1) if answered else None,
+            },
+            "answers_per_s": round(len(answered) / wall, 2) if wall else None,
+        }
+    finally:
+        if proc is not None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        fake.close()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--users", type=int, default=50)
+    ap.add_argument("--seconds", type=float, default=60.0)
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    result = run(args.users, args.seconds)
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
