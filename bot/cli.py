@@ -238,6 +238,21 @@ def stats(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
 
 
 @app.command()
+def remove(
+    source: Annotated[str, typer.Argument(help="Source name, as `cxbot stats` lists it.")],
+) -> None:
+    """Delete every record of one source from the index (and nothing else)."""
+    from ingest.pipeline import remove_source
+
+    try:
+        n = remove_source(settings(), source)
+    except CxbotError as exc:
+        fail(exc)
+        return
+    out.print(f"Removed {n:,} records of '{source}'.")
+
+
+@app.command()
 def serve(
     http: Annotated[
         bool, typer.Option("--http", help="Events API over HTTP, not Socket Mode.")
@@ -250,6 +265,83 @@ def serve(
 
     try:
         run(settings(), http=http, host=host, port=port)
+    except CxbotError as exc:
+        fail(exc)
+
+
+def _day(value: str | None, flag: str) -> Any:
+    from datetime import date
+
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(f"{flag} '{value}' is not a date.", "Use YYYY-MM-DD.") from None
+
+
+@app.command()
+def digest(
+    since: Annotated[str | None, typer.Option(help="First day, YYYY-MM-DD.")] = None,
+    until: Annotated[str | None, typer.Option(help="Last day, YYYY-MM-DD.")] = None,
+    channel: Annotated[
+        list[str] | None, typer.Option(help="Post here (default: CXBOT_DIGEST_CHANNELS).")
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print it; post nothing.")] = False,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="With --dry-run: write blocks and chart here.")
+    ] = None,
+) -> None:
+    """The weekly digest: this period against the previous one (default: the last 7 days of
+    data), with the biggest gaps and cited evidence; posted to Slack or, with --dry-run, shown."""
+    from bot.answer import Engine
+    from bot.digest import build_digest, digest_blocks, render_text
+
+    try:
+        s = settings()
+        first, last = _day(since, "--since"), _day(until, "--until")
+        if not dry_run:
+            from bot.digest_post import DigestPoster
+
+            targets = channel or s.digest_channels
+            if not targets:
+                raise ConfigError(
+                    "No channel to post the digest to.",
+                    "Give --channel C0123ABC, set CXBOT_DIGEST_CHANNELS='[\"C0123ABC\"]', "
+                    "or use --dry-run.",
+                )
+            outcomes = DigestPoster(s).run(targets, first, last)
+            for o in outcomes:
+                detail = f" (ts {o.message_ts})" if o.message_ts and o.status == "posted" else ""
+                error = f": {o.error}" if o.error else ""
+                out.print(f"{o.channel}: {o.status}{detail}{error}", markup=False)
+            if any(o.status == "failed" for o in outcomes):
+                raise typer.Exit(1)
+            return
+        d = build_digest(Engine(s), first, last)
+        out.print(render_text(d), markup=False)
+        if out_dir is not None:
+            from bot.digest_chart import chart_png
+
+            out_dir.mkdir(parents=True, exist_ok=True)
+            blocks, text = digest_blocks(d)
+            (out_dir / "digest.json").write_text(
+                json.dumps({"text": text, "blocks": blocks}, ensure_ascii=False, indent=2),
+                encoding="utf-8",
+            )
+            (out_dir / "digest-figures.json").write_text(
+                json.dumps(d.as_dict(), ensure_ascii=False, indent=2), encoding="utf-8"
+            )
+            written = ["digest.json", "digest-figures.json"]
+            png = chart_png(d)
+            if png:
+                (out_dir / "digest.png").write_bytes(png)
+                written.append("digest.png")
+            err.print(f"Wrote {', '.join(written)} to {out_dir}.", markup=False)
+        if not d.enough:
+            raise typer.Exit(1)
+    except OSError as exc:
+        fail(ConfigError(f"Cannot write to {out_dir}: {exc.strerror or exc}."))
     except CxbotError as exc:
         fail(exc)
 

@@ -490,8 +490,9 @@ def cite_gaps(
                 f.segments = {key: [v.segment]}
         f.polarity = -1
         rng = period_range(v.period_label, None) if v.period_label else None
-        if rng:
-            f.since, f.until = rng
+        if rng:  # quote from the metric's period, within the caller's window if it has one
+            f.since = max(rng[0], f.since) if f.since else rng[0]
+            f.until = min(rng[1], f.until) if f.until else rng[1]
         query = f"{humanise(v.fact.metric)} {' '.join(engine.label(t) for t in themes)}"
         hits = engine.search(query, f, k=per_gap * 3, theme_filter=themes)
         v.citations += book.cite(hits, per_gap)

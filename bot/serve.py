@@ -118,6 +118,9 @@ def run(settings: Settings, http: bool = False, host: str = "0.0.0.0", port: int
         bot.engine.corpus()
     except Exception as exc:  # nothing indexed yet is fine: the bot says so when asked
         log.warning("index not loaded at start-up: %s", exc)
+    from bot.digest_schedule import start_digest_scheduler
+
+    digests = start_digest_scheduler(settings, bot.engine)  # None without CXBOT_DIGEST_CHANNELS
     if use_http:
 
         def http_health() -> dict[str, Any]:
@@ -132,6 +135,8 @@ def run(settings: Settings, http: bool = False, host: str = "0.0.0.0", port: int
             pass
         finally:
             server.server_close()
+            if digests is not None:
+                digests.shutdown(wait=False)
         return
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
@@ -159,3 +164,5 @@ def run(settings: Settings, http: bool = False, host: str = "0.0.0.0", port: int
         handler.close()
         if health_server is not None:
             health_server.shutdown()
+        if digests is not None:
+            digests.shutdown(wait=False)

@@ -169,7 +169,12 @@ class FakeSlack:
         raw = h.rfile.read(int(h.headers.get("Content-Length") or 0))
         path = urlsplit(h.path).path
         headers = {k.lower(): v for k, v in h.headers.items()}
-        body = self._parse(raw, headers.get("content-type", ""), h.path)
+        # the upload URL takes the file's raw bytes (urllib labels them form-encoded)
+        body = (
+            {}
+            if path.startswith("/upload/")
+            else self._parse(raw, headers.get("content-type", ""), h.path)
+        )
         if path.startswith("/api/"):
             method = path[len("/api/") :]
         elif path.startswith("/upload/"):
