@@ -20,6 +20,7 @@ the checker never passes what it could not check. Exit code 0 faithful, 1 not, 2
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import re
 import sys
@@ -179,13 +180,15 @@ class Checker:
         """The analysis the ask path runs for this scope (bot.gaps.gap_answer_lines)."""
         from bot.gaps import analyse
 
-        filtered = bool(scope.segments or scope.since)
-        report = analyse(self.engine, filters=scope.as_filters() if filtered else None)
+        # segments are ranked against each other: recount them all, over the time window only
+        window = dataclasses.replace(scope, segments={})
+        filtered = bool(scope.since or scope.until)
+        report = analyse(self.engine, filters=window.as_filters() if filtered else None)
         if scope.themes:
             themed = [g for g in report.gaps if set(scope.themes) & set(_themes(report, g))]
             if themed:
                 report.gaps = themed
-        base = self.view.scope(scope) if filtered else self.view.verbatim
+        base = self.view.scope(window) if filtered else self.view.verbatim
         return report, base
 
     # -- `cxbot gaps --json`
@@ -195,7 +198,7 @@ class Checker:
         from bot.gaps import analyse
 
         v = Verdict(question=f"cxbot gaps (metric={metric}, segment={segment})")
-        report = analyse(self.engine, metric=metric, segment=segment)
+        report = analyse(self.engine, metric=metric)  # --segment only picks what is shown
         ctx = LineContext(self.view, Scope(), {}, v)
         for key in ("gaps", "not_ranked", "overall"):
             for g in doc.get(key) or []:
