@@ -135,22 +135,31 @@ def user_loop(
         n += 1
         channel = f"C{user:03d}X{n:05d}"  # one channel per question: answers are countable
         question = QUESTIONS[(user + n) % len(QUESTIONS)]
-        if n % 2:
-            _, sent = sender.mention(question, channel=channel, user=f"U{user:05d}")
-            kind = "mention"
-        else:
-            sent = sender.command(f"ask {question}", channel=channel, user=f"U{user:05d}")
-            kind = "/cx ask"
+        kind = "mention" if n % 2 else "/cx ask"
+        start = len(fake.calls)
+        t_send = time.perf_counter()
+        try:
+            if n % 2:
+                _, sent = sender.mention(question, channel=channel, user=f"U{user:05d}")
+            else:
+                sent = sender.command(f"ask {question}", channel=channel, user=f"U{user:05d}")
+        except OSError:  # reset or timed out: counted as an error, the user goes on
+            with lock:
+                samples.append(
+                    Sample(kind, channel, (time.perf_counter() - t_send) * 1000, 0, t_send)
+                )
+            continue
         s = Sample(kind, channel, sent.ms, sent.status, sent.t0)
         deadline = time.perf_counter() + ANSWER_TIMEOUT_S
+        seen = start  # scan only the calls that arrived since this question was sent
         while time.perf_counter() < deadline and sent.status == 200:
-            hits = [
-                c for c in list(fake.calls) if c.body.get("channel") == channel and is_answer(c)
-            ]
+            calls = fake.calls[seen:]
+            seen += len(calls)
+            hits = [c for c in calls if c.body.get("channel") == channel and is_answer(c)]
             if hits:
                 s.answer_ms = (hits[0].at - sent.t0) * 1000
                 break
-            time.sleep(0.02)
+            time.sleep(0.1)
         with lock:
             samples.append(s)
 

@@ -34,6 +34,7 @@ MAX_BODY = 1_000_000  # Slack payloads are a few KB; anything this big is not fr
 class ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 128  # the default backlog of 5 resets connections under a burst
 
 
 class QuietHandler(WSGIRequestHandler):

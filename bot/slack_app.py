@@ -40,6 +40,7 @@ from ingest.errors import ConfigError, CxbotError
 log = logging.getLogger("cxbot.slack")
 
 COMMAND = "/cx"
+ANSWER_CONCURRENCY = 2  # CPU-bound work on 2 cores: more threads only fight over the GIL
 ASK_LIMIT = 12  # citations kept per answer; the first PAGE are shown, the rest on request
 MAX_EVIDENCE = 40
 SUBCOMMANDS = {"ask", "gaps", "reindex", "digest", "status", "help", "feedback"}
@@ -138,6 +139,7 @@ class CxBot:
         self._busy = threading.BoundedSemaphore(concurrency)  # answers computed at once
         self._more_lock = threading.Lock()
         self.reindexer = Reindexer(settings, self.client, self.engine.embedder)
+        self.work = ThreadPoolExecutor(ANSWER_CONCURRENCY, thread_name_prefix="cxbot-answer")
         signing_secret = secret(settings.slack_signing_secret)
         try:
             self.app = App(
@@ -147,7 +149,9 @@ class CxBot:
                 request_verification_enabled=True,
                 token_verification_enabled=True,
                 process_before_response=False,
-                listener_executor=ThreadPoolExecutor(8, thread_name_prefix="cxbot-slack"),
+                # many listener threads, so a request is acknowledged even while answers are
+                # being computed (each listener acks first, then works)
+                listener_executor=ThreadPoolExecutor(64, thread_name_prefix="cxbot-slack"),
                 logger=logging.getLogger("cxbot.bolt"),
                 name="cxbot",
             )
@@ -240,7 +244,10 @@ class CxBot:
             thread = reply.thread_ts or reply.placeholder
             base = self.thread_filters(reply.channel, reply.thread_ts, bot) if followup else None
             with self._busy:
-                answer = self.engine.ask(question, base=base, limit=ASK_LIMIT)
+                # at most two answers compute at once, first come first served: acks stay fast
+                answer = self.work.submit(
+                    self.engine.ask, question, base=base, limit=ASK_LIMIT
+                ).result()
             record = answer.as_dict()
             record["further"] = True
             answer_id = self.store.save_answer(
