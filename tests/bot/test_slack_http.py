@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -25,20 +24,6 @@ from tests.bot.slack_harness import (
 )
 from tests.conftest import make_settings
 from tests.fakes.slack_api import Call, FakeSlack
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeSlack]:
-    f = FakeSlack()
-    yield f
-    f.close()
-
-
-@pytest.fixture(scope="module")
-def slack(fake: FakeSlack, demo_settings: Settings, demo_engine: Engine) -> Iterator[Harness]:
-    h = Harness(slack_settings(demo_settings.data_dir, fake), demo_engine, fake)
-    yield h
-    h.close()
 
 
 def posts_in(fake: FakeSlack, channel: str, thread_ts: str | None = None) -> list[Call]:

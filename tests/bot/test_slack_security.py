@@ -3,28 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 
 import pytest
 
-from bot.answer import Engine
-from ingest.config import Settings
-from tests.bot.slack_harness import SECRET, Harness, slack_settings
+from tests.bot.slack_harness import SECRET, Harness
 from tests.fakes.slack_api import BOT_TOKEN, FakeSlack
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeSlack]:
-    f = FakeSlack()
-    yield f
-    f.close()
-
-
-@pytest.fixture(scope="module")
-def slack(fake: FakeSlack, demo_settings: Settings, demo_engine: Engine) -> Iterator[Harness]:
-    h = Harness(slack_settings(demo_settings.data_dir, fake), demo_engine, fake)
-    yield h
-    h.close()
 
 
 def test_oversized_payload_is_refused_before_parsing(slack: Harness, fake: FakeSlack) -> None:
