@@ -6,7 +6,6 @@ server (`chroma run`, what CXBOT_CHROMA_URL points at) to show what moves out of
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import time
 import urllib.request
@@ -29,6 +28,7 @@ from benchmarks.common import (
 )
 from benchmarks.config import Ctx
 from benchmarks.questions import varied_questions
+from tests.chroma_server import free_port
 
 
 def jobs(csv_path: Path) -> list[Any]:
@@ -144,12 +144,6 @@ def query_worker(args: dict[str, Any]) -> dict[str, Any]:
         "rss_end_mb": rss_mb(),
         "peak_rss_mb": peak_rss_mb(),
     }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextmanager

@@ -12,7 +12,6 @@ import argparse
 import json
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -22,7 +21,9 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from benchmarks.common import percentiles
 from tests.bot.slack_harness import SECRET, SlackSender, is_answer
+from tests.chroma_server import free_port
 from tests.fakes.slack_api import BOT_TOKEN, FakeSlack
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,21 +46,6 @@ class Sample:
     status: int
     t0: float
     answer_ms: float | None = None
-
-
-def pct(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(q / 100 * (len(values) - 1))))]
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def demo_index(root: Path) -> Path:
@@ -164,6 +150,10 @@ def user_loop(
             samples.append(s)
 
 
+def _summary(ms: list[float]) -> dict[str, float]:
+    return {k: round(v, 1) for k, v in percentiles(ms).items() if k != "n"}
+
+
 def run(users: int, seconds: float) -> dict[str, object]:
     root = Path(tempfile.mkdtemp(prefix="cxbot-load-"))
     fake = FakeSlack()
@@ -202,21 +192,12 @@ def run(users: int, seconds: float) -> dict[str, object]:
             "requests": len(samples),
             "non_200": sum(s.status != 200 for s in samples),
             "acked_within_3s": sum(s.ack_ms <= 3000 and s.status == 200 for s in samples),
-            "ack_ms": {
-                "p50": round(pct(acks, 50), 1),
-                "p95": round(pct(acks, 95), 1),
-                "max": round(max(acks, default=float("nan")), 1),
-            },
+            "ack_ms": _summary(acks),
             "answered": len(answered),
             "answered_exactly_once": sum(answers_per_channel.get(s.channel) == 1 for s in samples),
             "duplicates": sum(1 for s in samples if answers_per_channel.get(s.channel, 0) > 1),
             "unanswered": sum(s.answer_ms is None for s in samples),
-            "answer_ms": {
-                "p50": round(pct(answered, 50), 1),
-                "p95": round(pct(answered, 95), 1),
-                "max": round(max(answered, default=float("nan")), 1),
-                "mean": round(statistics.fmean(answered), 1) if answered else None,
-            },
+            "answer_ms": _summary(answered),
             "answers_per_s": round(len(answered) / wall, 2) if wall else None,
         }
     finally:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import os
 import shutil
 from pathlib import Path
@@ -12,6 +11,7 @@ import pytest
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+from benchmarks.common import tweet_labels, write_unlabelled  # noqa: E402,F401
 from bot.answer import Engine  # noqa: E402
 from ingest.config import Settings, SourceSpec, load_sources_config  # noqa: E402
 from ingest.embedder import get_embedder  # noqa: E402
@@ -80,21 +80,8 @@ def airline_tweets_unlabelled(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if not TWEETS.exists():
         pytest.skip("../shared/data/airline/tweets.csv is not present")
     out = tmp_path_factory.mktemp("airline") / "tweets_unlabelled.csv"
-    with TWEETS.open(newline="", encoding="utf-8") as src, out.open("w", newline="") as dst:
-        w = csv.writer(dst)
-        w.writerow(["tweet_id", "airline", "text", "tweet_created"])
-        for row in csv.DictReader(src):
-            w.writerow([row["tweet_id"], row["airline"], row["text"], row["tweet_created"]])
+    write_unlabelled(out)
     return out
-
-
-def tweet_labels() -> dict[str, str]:
-    """tweet_id -> negativereason (first annotation wins), read only for scoring."""
-    labels: dict[str, str] = {}
-    with TWEETS.open(newline="", encoding="utf-8") as fh:
-        for row in csv.DictReader(fh):
-            labels.setdefault(row["tweet_id"], row["negativereason"])
-    return labels
 
 
 @pytest.fixture(scope="session")
