@@ -20,7 +20,7 @@ from ingest.errors import StoreError
 from ingest.textnorm import dedupe_key
 
 
-def _tokenizer():  # type: ignore[no-untyped-def]
+def _stemmer():  # type: ignore[no-untyped-def]
     import Stemmer
 
     return Stemmer.Stemmer("english")
@@ -170,7 +170,7 @@ def build_corpus(catalog: Catalog) -> Corpus:
             if v:
                 codes[n] = index.setdefault(v, len(index) + 1)
         seg_index[k], seg_codes[k] = index, codes
-    stemmer = _tokenizer()
+    stemmer = _stemmer()
     bm25 = None
     if rows:
         corpus_tokens = bm25s.tokenize(
