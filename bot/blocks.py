@@ -355,7 +355,8 @@ change them.
 • `/cx ask <question>`: e.g. `/cx ask what do North customers complain about?`
 • `/cx gaps [metric]`: where a metric looks good but that segment's customers complain more.
 • `/cx status`: what is indexed, and when it was last re-indexed.
-• `/cx reindex [source]`: re-read the configured sources (allowed users only).
+• `/cx reindex [source]`: re-read the configured sources (allowed users only); \
+`/cx reindex full` rebuilds the whole index (the old one answers until it is complete).
 • `/cx digest`: preview the weekly digest here.
 • `/cx feedback`: export the thumbs up/down feedback as a file (allowed users only).
 • `/cx help`: this message."""

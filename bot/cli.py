@@ -51,6 +51,14 @@ def ingest(
     metric_column: Annotated[list[str] | None, typer.Option()] = None,
     name: Annotated[str | None, typer.Option(help="Source name (default: file name).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    rebuild: Annotated[
+        bool,
+        typer.Option(
+            "--rebuild",
+            help="Rebuild the whole index into a new generation; the current one answers until "
+            "it is complete. Give every source (e.g. --config).",
+        ),
+    ] = False,
 ) -> None:
     """Load, clean, enrich and index survey verbatims or metric reports (incremental)."""
     from ingest.pipeline import Job, run_ingest
@@ -82,7 +90,7 @@ def ingest(
                 "Nothing to ingest.",
                 "Give FILE... --kind survey|metrics, or --config sources.yaml.",
             )
-        summary = _run_with_progress(run_ingest, jobs, s, gap_cfg)
+        summary = _run_with_progress(run_ingest, jobs, s, gap_cfg, rebuild)
     except CxbotError as exc:
         fail(exc)
         return
@@ -90,15 +98,17 @@ def ingest(
         out.print_json(summary.model_dump_json())
     else:
         _print_summary(summary)
+        if rebuild and summary.files:
+            out.print(f"Rebuilt: index generation {summary.generation} now answers.")
     if not summary.files:
         raise typer.Exit(2)
     if not summary.ok:
         raise typer.Exit(1)
 
 
-def _run_with_progress(run: Any, jobs: Any, s: Settings, gap_cfg: Any) -> Any:
+def _run_with_progress(run: Any, jobs: Any, s: Settings, gap_cfg: Any, rebuild: bool) -> Any:
     if not sys.stderr.isatty():
-        return run(jobs, s, gap_config=gap_cfg)
+        return run(jobs, s, gap_config=gap_cfg, rebuild=rebuild)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     with Progress(
@@ -119,7 +129,7 @@ def _run_with_progress(run: Any, jobs: Any, s: Settings, gap_cfg: Any) -> Any:
                 task = bar.add_task("Records processed", total=None)
             bar.update(task, completed=total)
 
-        return run(jobs, s, progress, gap_config=gap_cfg)
+        return run(jobs, s, progress, gap_config=gap_cfg, rebuild=rebuild)
 
 
 def _print_summary(summary: Any) -> None:

@@ -6,6 +6,7 @@ the next question without a restart.
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass, field
 from datetime import date
@@ -18,6 +19,8 @@ from ingest.catalog import Catalog
 from ingest.config import Settings
 from ingest.errors import StoreError
 from ingest.textnorm import dedupe_key
+
+log = logging.getLogger("cxbot.corpus")
 
 
 def _stemmer():  # type: ignore[no-untyped-def]
@@ -52,6 +55,8 @@ class Corpus:
     sources: list[dict[str, object]] = field(default_factory=list)
     memo: dict[str, Any] = field(default_factory=dict)  # per-version results (freshness line)
     cache_dir: Path | None = None
+    generation: int = 0  # the index generation it was loaded from (see ingest.generations)
+    collection: str | None = None  # that generation's Chroma collection
     _vectors: np.ndarray | None = None
     _vectors_tried: bool = False
 
@@ -71,7 +76,10 @@ class Corpus:
             self._vectors_tried = True
             path = None
             if self.cache_dir is not None:
-                path = self.cache_dir / f"vectors-v{self.version}-{len(self.ids)}.npy"
+                path = (
+                    self.cache_dir
+                    / f"vectors-g{self.generation}-v{self.version}-{len(self.ids)}.npy"
+                )
                 if path.exists():
                     try:
                         self._vectors = np.load(path)
@@ -83,12 +91,7 @@ class Corpus:
                 return None
             self._vectors = vecs
             if path is not None:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                for old in path.parent.glob("vectors-v*.npy"):
-                    old.unlink(missing_ok=True)
-                tmp = path.with_suffix(".tmp.npy")
-                np.save(tmp, vecs)
-                tmp.replace(path)
+                _save_cache(path, vecs)
             return self._vectors
 
     def __len__(self) -> int:
@@ -134,6 +137,21 @@ class Corpus:
         if not known:
             return np.zeros(len(self.rows), dtype=np.float32)
         return np.asarray(self.bm25.get_scores(known), dtype=np.float32)
+
+
+def _save_cache(path: Path, vecs: np.ndarray) -> None:
+    """Best effort: on a full or read-only disk the bot still answers, fetching vectors again
+    after a restart."""
+    tmp = path.with_suffix(".tmp.npy")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for old in path.parent.glob("vectors-*.npy"):
+            old.unlink(missing_ok=True)
+        np.save(tmp, vecs)
+        tmp.replace(path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        log.warning("could not cache vectors in %s: %s", path.parent, exc)
 
 
 def _dayn(d: date) -> int:
@@ -211,12 +229,12 @@ def build_corpus(catalog: Catalog) -> Corpus:
 
 _LOCK = threading.RLock()
 _CACHE: dict[str, Corpus] = {}
-_STAMPS: dict[str, tuple[int, ...]] = {}
+_STAMPS: dict[str, tuple[object, ...]] = {}
 
 
-def _stamp(path: Path) -> tuple[int, ...]:
+def _stamp(path: Path) -> tuple[object, ...]:
     """Changes whenever the catalog commits (WAL mode writes the -wal file), for a few µs."""
-    out: list[int] = []
+    out: list[object] = [str(path)]
     for p in (path, path.with_name(path.name + "-wal")):
         try:
             st = p.stat()
@@ -227,14 +245,15 @@ def _stamp(path: Path) -> tuple[int, ...]:
 
 
 def load_corpus(settings: Settings) -> Corpus:
-    """The current corpus, rebuilt only when the catalog version changed."""
-    path = settings.catalog_path
+    """The current corpus, rebuilt only when the catalog version (or generation) changed."""
+    gen = settings.generation()
+    path = gen.catalog_path
     if not path.exists():
         raise StoreError(
             f"Nothing has been indexed yet in {settings.data_dir}.",
             "Run `cxbot ingest FILE --kind survey` (or `make demo`) first.",
         )
-    key = str(path.resolve())
+    key = str(settings.data_dir.resolve())
     stamp = _stamp(path)
     with _LOCK:
         cached = _CACHE.get(key)
@@ -246,10 +265,11 @@ def load_corpus(settings: Settings) -> Corpus:
         with _LOCK:
             _STAMPS[key] = stamp
             cached = _CACHE.get(key)
-            if cached is not None and cached.version == version:
+            if cached is not None and (cached.generation, cached.version) == (gen.number, version):
                 return cached
             corpus = build_corpus(catalog)
             corpus.cache_dir = settings.data_dir / "cache"
+            corpus.generation, corpus.collection = gen.number, gen.collection
             _CACHE[key] = corpus
             return corpus
     finally:

@@ -96,6 +96,8 @@ def search(
     if not mask.any():
         return []
 
+    if corpus.collection:
+        store = store.at(corpus.collection)  # the generation the corpus came from
     dense: dict[int, float] = {}
     if mode in ("hybrid", "dense"):
         n = int(min(CANDIDATES, mask.sum()))

@@ -19,7 +19,7 @@ from bot import blocks as bk
 from bot.slack_reply import Reply, api_error
 from ingest.config import Settings, SourcesConfig, load_sources_config
 from ingest.embedder import Embedder
-from ingest.errors import ConfigError, StoreBusyError
+from ingest.errors import ConfigError, CxbotError, StoreBusyError
 from ingest.locks import lock_holder
 from ingest.schema import IngestSummary
 
@@ -47,14 +47,19 @@ def source_name(spec: Any) -> str:
     return str(spec.name or Path(spec.path).name)
 
 
-def ingest_summary_text(summary: IngestSummary) -> str:
+def ingest_summary_text(summary: IngestSummary, rebuild: bool = False) -> str:
     """The end of a re-index, in the words of `cxbot ingest`."""
     processed = summary.added + summary.updated + summary.unchanged
     icon = ":white_check_mark:" if summary.ok else ":warning:"
     if not summary.files:
         icon = ":x: Nothing was re-indexed."
+    what = (
+        f"Full rebuild finished (index generation {summary.generation} now answers)"
+        if rebuild
+        else "Re-index finished"
+    )
     lines = [
-        f"{icon} Re-index finished in {summary.seconds:.1f} s: {len(summary.files)} file(s), "
+        f"{icon} {what} in {summary.seconds:.1f} s: {len(summary.files)} file(s), "
         f"{processed:,} records processed ({summary.added:,} new, {summary.updated:,} changed, "
         f"{summary.unchanged:,} unchanged), {summary.removed:,} removed, "
         f"{summary.duplicates:,} duplicates dropped, {len(summary.rejected):,} rejected."
@@ -181,7 +186,13 @@ class Reindexer:
         return [Job(spec, Path(path).parent) for spec in specs], cfg
 
     def run(self, reply: Reply, user: str, name: str | None) -> None:
-        """Allowed users only; one at a time; progress and the summary go to a thread."""
+        """Allowed users only; one at a time; progress and the summary go to a thread.
+
+        ``name`` "full" (or "--rebuild") rebuilds every source into a new index generation.
+        """
+        rebuild = (name or "").strip().lower() in ("full", "--rebuild", "rebuild")
+        if rebuild:
+            name = None
         if not self.allowed(user):
             reply.ephemeral(
                 "Sorry, you are not allowed to re-index. Re-indexing is limited to the people "
@@ -197,16 +208,19 @@ class Reindexer:
             reply.ephemeral(f"A re-index is already running, {busy}. Try again when it is done.")
             return
         try:
-            self._run(reply, user, jobs, cfg)
+            self._run(reply, user, jobs, cfg, rebuild)
         finally:
             with self._lock:
                 self._current = None
 
-    def _run(self, reply: Reply, user: str, jobs: list[Any], cfg: SourcesConfig) -> None:
+    def _run(
+        self, reply: Reply, user: str, jobs: list[Any], cfg: SourcesConfig, rebuild: bool
+    ) -> None:
         from ingest.pipeline import run_ingest
 
         names = ", ".join(bk.escape(source_name(j.spec)) for j in jobs)
-        start = f"<@{user}> started a re-index of {len(jobs)} source(s): {names}."
+        what = "a full rebuild" if rebuild else "a re-index"
+        start = f"<@{user}> started {what} of {len(jobs)} source(s): {names}."
         root = reply.post(bk.fallback_text(start), bk.message_blocks(start + " Progress below."))
         thread = Reply(self.client, reply.channel, root, respond=reply.respond, user=user)
         progress = ReindexProgress(thread)
@@ -218,6 +232,7 @@ class Reindexer:
                 progress=progress,
                 embedder=self.embedder,
                 who=f"<@{user}> (Slack)",
+                rebuild=rebuild,
                 gap_config=cfg.model_dump(
                     include={"metric_themes", "metric_directions", "aliases"}
                 ),
@@ -225,6 +240,9 @@ class Reindexer:
         except StoreBusyError as exc:
             progress.show(f":hourglass: {bk.escape(str(exc))}")
             return
+        except CxbotError as exc:  # full disk, Chroma down, a rebuild missing a source
+            progress.show(f":x: {bk.escape(str(exc))}")
+            return
         progress.show(":white_check_mark: Done." if summary.files else ":x: Nothing re-indexed.")
-        text = ingest_summary_text(summary)
+        text = ingest_summary_text(summary, rebuild)
         thread.post(bk.fallback_text(text), bk.message_blocks(text))

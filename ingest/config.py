@@ -19,6 +19,8 @@ from pydantic import (
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ingest.errors import ConfigError
+from ingest.generations import Generation
+from ingest.generations import current as current_generation
 
 Kind = Literal["survey", "metrics"]
 
@@ -82,9 +84,14 @@ class Settings(BaseSettings):
     digest_timezone: str = "UTC"
     production: bool = False
 
+    def generation(self) -> Generation:
+        """The index generation answering now (a full rebuild switches it atomically)."""
+        return current_generation(self.data_dir, self.collection)
+
     @property
     def catalog_path(self) -> Path:
-        return self.data_dir / "catalog.sqlite"
+        """The current generation's catalog (read from `generation.json` on each use)."""
+        return self.generation().catalog_path
 
 
 class ColumnMap(BaseModel):

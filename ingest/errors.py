@@ -57,3 +57,19 @@ class StoreBusyError(StoreError):
 
 class QuestionError(CxbotError):
     """The question cannot be answered as asked (empty, too long...)."""
+
+
+class DiskFullError(StoreError):
+    """The disk (or a file size limit) ran out while writing the index."""
+
+
+_DISK_FULL_WORDS = ("disk is full", "no space left", "file too large", "quota exceeded")
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """ENOSPC and friends, whether raised as OSError or wrapped in SQLite/Chroma text."""
+    import errno
+
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return True
+    return any(w in str(exc).lower() for w in _DISK_FULL_WORDS)

@@ -3,7 +3,8 @@
 Files and their columns are checked before the first write. Rows then stream through in chunks;
 Chroma is written chunk by chunk, the catalog inside one transaction that is committed last:
 that commit is the switch, until it lands answers come from the previous index. An interrupted
-run is simply re-run (writes are idempotent upserts).
+run is simply re-run (writes are idempotent upserts). A full rebuild does the same into a new
+generation (catalog + collection) and then switches the pointer (`ingest.generations`).
 """
 
 from __future__ import annotations
@@ -11,17 +12,27 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import shutil
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from ingest.catalog import Catalog
+from ingest.catalog import Catalog, now_iso
 from ingest.config import Settings, SourceSpec
 from ingest.embedder import Embedder, get_embedder
-from ingest.errors import CxbotError, SourceError
+from ingest.errors import (
+    ConfigError,
+    CxbotError,
+    DiskFullError,
+    SourceError,
+    StoreError,
+    is_disk_full,
+)
+from ingest.generations import Generation, discard, switch
 from ingest.loaders import iter_survey, load_metrics
 from ingest.locks import ingest_lock
 from ingest.redact import redact
@@ -33,6 +44,7 @@ from ingest.themes import ThemeAssigner, load_taxonomy
 
 # progress(stage, advance, total): stage in {"load", "embed"}
 CHUNK = 4096
+T = TypeVar("T")
 Progress = Callable[[str, int, int], None]
 
 
@@ -98,14 +110,17 @@ def run_ingest(
     embedder: Embedder | None = None,
     gap_config: dict[str, object] | None = None,
     who: str = "cli",
+    rebuild: bool = False,
 ) -> IngestSummary:
-    """Ingest the jobs incrementally. ``gap_config`` (metric_themes, metric_directions, aliases
-    from sources.yaml) is stored with the index for the gap analysis.
+    """Ingest the jobs incrementally, or with ``rebuild`` into a new index generation.
 
-    Rows stream through in chunks (memory stays flat on a 100 MB export); every catalog write
-    happens inside one transaction, committed at the end, so until then the previous index is
-    what answers. ``progress(stage, advance, total)``: "load" per file, "embed" per chunk with
-    the records read so far as total.
+    ``gap_config`` (metric_themes, metric_directions, aliases from sources.yaml) is stored with
+    the index for the gap analysis. Rows stream through in chunks (memory stays flat on a
+    100 MB export); every catalog write happens inside one transaction, committed at the end,
+    so until then the previous index is what answers. A rebuild writes a new catalog and
+    collection and switches to them only once complete (`ingest.generations`).
+    ``progress(stage, advance, total)``: "load" per file, "embed" per chunk with the records
+    read so far as total.
     """
     t0 = time.perf_counter()
     summary = IngestSummary()
@@ -133,35 +148,161 @@ def run_ingest(
 
     embedder = embedder or get_embedder(settings)
     with ingest_lock(settings, who=who):
-        catalog = Catalog(settings.catalog_path)
+        live = settings.generation()
+        store = VectorStore(settings, embedder.model_id, embedder.dim, live.collection)
+        chroma_dir = None if settings.chroma_url else settings.data_dir / "chroma"
+        _guard_disk(
+            settings,
+            "clearing old index generations",
+            discard,
+            store.client,
+            settings.data_dir,
+            settings.collection,
+            {live.number},
+            chroma_dir,
+        )
+        target = live
+        if rebuild:
+            gap_config = _check_rebuild(live, opened, summary, gap_config)
+            target = live.next()
+            store = VectorStore(settings, embedder.model_id, embedder.dim, target.collection)
+        gone = _guard_disk(
+            settings,
+            "writing the index",
+            _write,
+            opened,
+            target,
+            store,
+            embedder,
+            settings,
+            summary,
+            progress,
+            gap_config,
+        )
+        if rebuild:
+            _guard_disk(
+                settings,
+                "switching to the rebuilt index",
+                switch,
+                target,
+                {"model_id": embedder.model_id, "switched_at": now_iso(), "who": who},
+            )
         try:
-            store = VectorStore(settings, embedder.model_id, embedder.dim)
-            store.collection()  # model mismatch fails here, before any work
-            # the stored hash also covers how records were enriched: a new taxonomy or model
-            # re-derives themes for every record instead of leaving stale ones
-            assigner = theme_assigner(settings, embedder)
-            fp = enrichment_fingerprint(assigner, embedder.model_id)
-            writer = _Writer(store, embedder, assigner, fp, summary, progress)
-            with catalog.transaction() as db:
-                writer.db = db
-                seen_ids = SeenSet()
-                try:
-                    for src in opened:
-                        writer.source(src, catalog.hashes(src.source), seen_ids, settings)
-                        Catalog.record_source(db, src.source, src.path, src.kind)
-                finally:
-                    writer.close()  # every Chroma write lands (or fails) before the commit
-                if gap_config is not None:
-                    db.execute(
-                        "INSERT OR REPLACE INTO meta VALUES('gap_config', ?)",
-                        (json.dumps(gap_config),),
-                    )
-                if summary.added or summary.updated or summary.removed:
-                    Catalog.bump(db, embedder.model_id)
-        finally:
-            catalog.close()
+            store.delete(gone)  # after the commit: until then answers may still cite them
+        except StoreError as exc:
+            summary.warnings.append(
+                Rejected(
+                    source=settings.collection,
+                    reason=f"{len(gone):,} vectors of removed records are still in Chroma "
+                    f"({exc.message}); they are never shown and go with the next rebuild.",
+                )
+            )
+        summary.generation = target.number
     summary.seconds = time.perf_counter() - t0
     return summary
+
+
+LOW_DISK_BYTES = 32 * 2**20
+
+
+def _guard_disk(settings: Settings, action: str, fn: Callable[..., T], *args: Any) -> T:
+    """Run one step of the write; a full disk becomes one message saying what is safe.
+
+    Chroma does not always say ENOSPC (it reports "Error in compaction"), so a failed write
+    on a disk with less than 32 MB left counts as a full disk too.
+    """
+    try:
+        return fn(*args)
+    except (OSError, sqlite3.Error, StoreError) as exc:
+        try:
+            free: int | None = shutil.disk_usage(settings.data_dir).free
+        except OSError:
+            free = None
+        if not is_disk_full(exc) and (free is None or free >= LOW_DISK_BYTES):
+            raise
+        left = f" ({free / 2**20:.1f} MB left)" if free is not None else ""
+        raise DiskFullError(
+            f"The disk is full{left} while {action} in {settings.data_dir}: nothing was "
+            "switched or committed, so answers still come from the previous index. "
+            f"[{str(getattr(exc, 'message', exc))[:160]}]",
+            "Free some space (a rebuild needs room for a second copy of the index while it "
+            "runs) and run the ingest again; it starts cleanly.",
+        ) from None
+
+
+def _check_rebuild(
+    live: Generation,
+    opened: list[_Opened],
+    summary: IngestSummary,
+    gap_config: dict[str, object] | None,
+) -> dict[str, object] | None:
+    """A rebuild replaces the whole index: refuse one that would silently drop a source.
+
+    Returns the gap settings to keep (the current ones when the run brings none).
+    """
+    if not live.catalog_path.exists():
+        return gap_config
+    old = Catalog(live.catalog_path)
+    try:
+        indexed = {str(s["source"]) for s in old.sources()}
+        stored_gap = old.meta("gap_config")
+    finally:
+        old.close()
+    missing = sorted(indexed - {src.source for src in opened})
+    if missing:
+        unread = "; ".join(f"{f.source}: {f.reason}" for f in summary.failed_files[:5])
+        raise ConfigError(
+            f"A rebuild replaces the whole index, and {len(missing)} indexed source(s) are not "
+            f"in this run: {', '.join(missing)}."
+            + (f" Files that could not be read: {unread}." if unread else "")
+            + " Nothing was changed; the current index still answers.",
+            "Pass every source (e.g. --config sources.yaml) or fix the files named; to drop a "
+            "source for good, run `cxbot remove NAME` first.",
+        )
+    if gap_config is None and stored_gap:
+        return json.loads(stored_gap)
+    return gap_config
+
+
+def _write(
+    opened: list[_Opened],
+    target: Generation,
+    store: VectorStore,
+    embedder: Embedder,
+    settings: Settings,
+    summary: IngestSummary,
+    progress: Progress | None,
+    gap_config: dict[str, object] | None,
+) -> list[str]:
+    """Embed and write every opened source into ``target``; returns the ids to delete from
+    Chroma once the catalog has committed."""
+    catalog = Catalog(target.catalog_path)
+    try:
+        store.collection()  # model mismatch fails here, before any work
+        # the stored hash also covers how records were enriched: a new taxonomy or model
+        # re-derives themes for every record instead of leaving stale ones
+        assigner = theme_assigner(settings, embedder)
+        fp = enrichment_fingerprint(assigner, embedder.model_id)
+        writer = _Writer(store, embedder, assigner, fp, summary, progress)
+        with catalog.transaction() as db:
+            writer.db = db
+            seen_ids = SeenSet()
+            try:
+                for src in opened:
+                    writer.source(src, catalog.hashes(src.source), seen_ids, settings)
+                    Catalog.record_source(db, src.source, src.path, src.kind)
+            finally:
+                writer.close()  # every Chroma write lands (or fails) before the commit
+            if gap_config is not None:
+                db.execute(
+                    "INSERT OR REPLACE INTO meta VALUES('gap_config', ?)",
+                    (json.dumps(gap_config),),
+                )
+            if summary.added or summary.updated or summary.removed:
+                Catalog.bump(db, embedder.model_id)
+    finally:
+        catalog.close()
+    return writer.gone
 
 
 class _Writer:
@@ -184,6 +325,7 @@ class _Writer:
         self.progress = progress
         self.db: Any = None
         self.read = 0
+        self.gone: list[str] = []
         # Chroma's write of one chunk overlaps the embedding of the next (14% of a cold ingest)
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cxbot-write")
         self._pending: Future[None] | None = None
@@ -249,8 +391,8 @@ class _Writer:
         self.summary.warnings.extend(src.warnings)
         self.wait()
         gone = [i for i in existing if i not in current]
-        self.store.delete(gone)
         Catalog.delete(self.db, gone)
+        self.gone += gone
         self.summary.removed += len(gone)
 
     def write(self, changed: list[Record], scale: float | None) -> None:
@@ -282,11 +424,11 @@ def remove_source(settings: Settings, source: str, embedder: Embedder | None = N
                     f"Indexed sources: {', '.join(sorted(known)) or '(none)'}.",
                 )
             store = VectorStore(settings, embedder.model_id, embedder.dim)
-            store.delete(ids)
             with catalog.transaction() as db:
                 Catalog.delete(db, ids)
                 db.execute("DELETE FROM sources WHERE source=?", (source,))
                 Catalog.bump(db, embedder.model_id)
+            store.delete(ids)  # after the commit: answers stop citing them first
         finally:
             catalog.close()
     return len(ids)

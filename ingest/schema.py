@@ -89,6 +89,7 @@ class IngestSummary(BaseModel):
     failed_files: list[Rejected] = Field(default_factory=list)
     files: list[str] = Field(default_factory=list)
     seconds: float = 0.0
+    generation: int = 0  # the index generation answering after the run (a rebuild adds one)
 
     @property
     def ok(self) -> bool:

@@ -120,12 +120,26 @@ def _metadata(r: Record, polarity: int) -> dict[str, Any]:
 class VectorStore:
     """The vector index. It stores each record's embedding, text and filterable metadata."""
 
-    def __init__(self, settings: Settings, model_id: str, dim: int) -> None:
+    def __init__(
+        self, settings: Settings, model_id: str, dim: int, name: str | None = None
+    ) -> None:
         self.settings = settings
         self.model_id = model_id
         self.dim = dim
         self.client = _client(settings)
+        # a fixed collection (one generation), or None: the current generation's, looked up
+        # on each use so a long-running bot follows a rebuild's switch
+        self.name = name
         self._collection: Any = None
+        self._siblings: dict[str, VectorStore] = {}
+
+    def at(self, name: str) -> VectorStore:
+        """The same store pinned to one collection (the generation a corpus was loaded from)."""
+        if name == self.name:
+            return self
+        if name not in self._siblings:
+            self._siblings[name] = VectorStore(self.settings, self.model_id, self.dim, name)
+        return self._siblings[name]
 
     def _error(self, action: str, exc: Exception, hint: str) -> StoreError:
         """One clear message: an unreachable server is named as such, not as a stack trace."""
@@ -151,9 +165,9 @@ class VectorStore:
         return StoreError(f"Chroma failed while {action}: {text[:300]}", hint)
 
     def collection(self, create: bool = True) -> Any:
-        if self._collection is not None:
+        name = self.name or self.settings.generation().collection
+        if self._collection is not None and self._collection.name == name:
             return self._collection
-        name = self.settings.collection
         try:
             if create:
                 col = self.client.get_or_create_collection(
@@ -174,8 +188,9 @@ class VectorStore:
             raise ModelError(
                 f"The index was built with embedding model '{stored}', but '{self.model_id}' is "
                 "configured; mixing them would return garbage.",
-                "Switch CXBOT_EMBEDDINGS back, or index with the new model into a new "
-                "CXBOT_DATA_DIR (or CXBOT_COLLECTION on a Chroma server).",
+                "Switch CXBOT_EMBEDDINGS back, or re-embed everything with the new model: "
+                "`cxbot ingest --rebuild --config sources.yaml` (the current index answers "
+                "until the rebuild is complete).",
             )
         self._collection = col
         return col

@@ -202,3 +202,25 @@ def test_feedback_export_uploads_jsonl_in_a_dm(
         == 0
     )
     assert [json.loads(line) for line in out.read_text().splitlines()] == rows
+
+
+def test_full_rebuild_from_slack_switches_generation_and_keeps_answering(
+    slack: Harness, fake: FakeSlack, reindexed: str
+) -> None:
+    assert slack.settings.generation().number == 0
+    slack.command("reindex full", user="U0GROUPIE", channel="C0REBUILD")
+    done = fake.wait_for(
+        "chat.postMessage",
+        lambda c: "Full rebuild finished (index generation 1 now answers)" in c.text_and_blocks(),
+    )
+    assert "7 records processed (7 new" in done[0].text_and_blocks()
+    started = fake.calls_to(
+        "chat.postMessage", lambda c: "started a full rebuild of 1 source(s)" in c.text_and_blocks()
+    )
+    assert "<@U0GROUPIE>" in block_text(started[0])
+    assert slack.settings.generation().number == 1
+    # the running bot answers from the new generation on its next question
+    ts, _ = slack.mention("What do customers say about the refund?", channel="C0REBUILD2")
+    answer = slack.wait_answer("C0REBUILD2", root=ts)
+    assert "hostile.csv:H4" in citation_ids(answer)
+    assert slack.bot.engine.corpus().generation == 1

@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
+import csv
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from bot.answer import Engine
+from bot.corpus import clear_cache
 from ingest import loaders
 from ingest.catalog import Catalog
 from ingest.config import ColumnMap, Settings, SourceSpec
+from ingest.embedder import LOCAL_MODEL_ID
 from ingest.errors import ConfigError, SourceError
 from ingest.loaders import load_survey
 from ingest.pipeline import Job, run_ingest
-from tests.conftest import make_settings
+from ingest.store import VectorStore, forget_clients
+from tests.conftest import EXAMPLES, ROOT, make_settings
 
 
 def test_zip_bomb_xlsx_is_refused_before_opening(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -119,41 +132,30 @@ def test_big_csv_streams_in_bounded_memory(tmp_path: Path) -> None:
     assert per_row < 64, f"{per_row:.0f} bytes per extra row"
 
 
-def test_kill_9_mid_ingest_leaves_the_previous_index_and_no_stale_lock(tmp_path: Path) -> None:
-    """A re-index killed with SIGKILL while embedding: answers are as before, the lock is free,
-    and the next run finishes the job."""
-    import csv
-    import os
-    import signal
-    import subprocess
-    import sys
-    import time
-
-    from bot.corpus import clear_cache
-    from ingest.store import forget_clients
-    from tests.conftest import EXAMPLES, ROOT
-
-    s = make_settings(tmp_path / "data")
-    survey = tmp_path / "survey.csv"
-    survey.write_bytes((EXAMPLES / "survey_responses.csv").read_bytes())
-    run_ingest([Job(SourceSpec(kind="survey", path=str(survey)))], s)
-    before = Engine(s).ask("What do North customers say about late deliveries?")
-    forget_clients()  # hand the embedded store over to the child process
-
-    big = tmp_path / "more.csv"
-    with big.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(["id", "region", "comment"])
-        for i in range(3000):
-            w.writerow(
-                [f"M{i}", "North", f"Order {i} arrived late and the box was crushed, day {i}"]
-            )
+def cli_env(s: Settings) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CXBOT_")}
     env["CXBOT_DATA_DIR"] = str(s.data_dir)
-    child = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "ingest", str(big), "--kind", "survey"],
+    return env
+
+
+def cxbot(s: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    """The real command line, in its own process (it owns the embedded store while it runs)."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
         cwd=ROOT,
-        env=env,
+        env=cli_env(s),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def kill_9_while_embedding(s: Settings, *args: str) -> None:
+    """Start `cxbot ARGS`, wait until it holds the ingest lock and embeds, then SIGKILL it."""
+    child = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", *args],
+        cwd=ROOT,
+        env=cli_env(s),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -168,9 +170,129 @@ def test_kill_9_mid_ingest_leaves_the_previous_index_and_no_stale_lock(tmp_path:
     os.kill(child.pid, signal.SIGKILL)
     child.wait(timeout=30)
 
+
+def write_late_orders(path: Path, n: int = 3000) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["id", "region", "comment"])
+        for i in range(n):
+            w.writerow(
+                [f"M{i}", "North", f"Order {i} arrived late and the box was crushed, day {i}"]
+            )
+    return path
+
+
+LATE = "What do North customers say about late deliveries?"
+
+
+def test_kill_9_mid_ingest_leaves_the_previous_index_and_no_stale_lock(tmp_path: Path) -> None:
+    """A re-index killed with SIGKILL while embedding: answers are as before, the lock is free,
+    and the next run finishes the job."""
+    s = make_settings(tmp_path / "data")
+    survey = tmp_path / "survey.csv"
+    survey.write_bytes((EXAMPLES / "survey_responses.csv").read_bytes())
+    run_ingest([Job(SourceSpec(kind="survey", path=str(survey)))], s)
+    before = Engine(s).ask(LATE)
+    forget_clients()  # hand the embedded store over to the child process
+
+    big = write_late_orders(tmp_path / "more.csv")
+    kill_9_while_embedding(s, "ingest", str(big), "--kind", "survey")
+
     clear_cache()
-    after = Engine(s).ask("What do North customers say about late deliveries?")
+    after = Engine(s).ask(LATE)
     assert after.answer == before.answer
     assert [c.id for c in after.citations] == [c.id for c in before.citations]
     done = run_ingest([Job(SourceSpec(kind="survey", path=str(big)))], s)  # lock is free
     assert done.added == 3000
+
+
+def test_kill_9_mid_rebuild_keeps_the_old_generation_and_the_next_rebuild_starts_clean(
+    tmp_path: Path,
+) -> None:
+    s = make_settings(tmp_path / "data")
+    big = write_late_orders(tmp_path / "orders.csv")
+    survey = tmp_path / "survey.csv"
+    survey.write_bytes((EXAMPLES / "survey_responses.csv").read_bytes())
+    jobs = [Job(SourceSpec(kind="survey", path=str(p))) for p in (survey, big)]
+    run_ingest(jobs, s)
+    before = Engine(s).ask(LATE)
+    forget_clients()
+
+    args = ("ingest", str(survey), str(big), "--kind", "survey", "--rebuild")
+    kill_9_while_embedding(s, *args)
+    assert not (s.data_dir / "generation.json").exists()
+
+    clear_cache()
+    after = Engine(s).ask(LATE)
+    assert after.answer == before.answer
+    assert [c.id for c in after.citations] == [c.id for c in before.citations]
+    forget_clients()
+    done = cxbot(s, *args, "--json")
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert (summary["added"], summary["generation"]) == (4032, 1)
+    clear_cache()
+    assert Engine(s).ask(LATE).answer == before.answer  # same data, rebuilt: same answer
+    # the rebuilt generation holds every record once: the killed attempt left nothing behind
+    store = VectorStore(s, LOCAL_MODEL_ID, 384, "cxbot-g1")
+    assert store.count() == 4032
+
+
+@contextmanager
+def small_disk(path: Path, mb: int) -> Iterator[Path]:
+    """A real filesystem of ``mb`` MB (tmpfs), so a write can really hit ENOSPC."""
+    path.mkdir()
+    res = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={mb}m", "tmpfs", str(path)],
+        capture_output=True,
+        text=True,
+    )
+    if res.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here: {res.stderr.strip()}")
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)], check=False)
+
+
+def fill(disk: Path, leave_kb: int) -> Path:
+    filler = disk / "filler"
+    free_kb = shutil.disk_usage(disk).free // 1024
+    subprocess.run(["fallocate", "-l", f"{(free_kb - leave_kb) * 1024}", str(filler)], check=True)
+    return filler
+
+
+def test_full_disk_mid_rebuild_keeps_the_old_index_answering(tmp_path: Path) -> None:
+    """A rebuild that runs out of disk: one clear message, exit 2, the same answers as before,
+    and once space is freed the next rebuild completes."""
+    with small_disk(tmp_path / "disk", 40) as disk:
+        s = make_settings(disk / "data")
+        config = str(EXAMPLES / "sources.yaml")
+        assert cxbot(s, "ingest", "--config", config).returncode == 0
+        question = "Where do customers disagree with our delivery stats?"
+        before = json.loads(cxbot(s, "ask", question, "--json").stdout)
+
+        shutil.rmtree(s.data_dir / "cache")  # the next ask must fail to write its cache too
+        filler = fill(disk, leave_kb=1500)
+        failed = cxbot(s, "ingest", "--config", config, "--rebuild")
+        assert failed.returncode == 2
+        assert "Traceback" not in failed.stderr
+        message = " ".join(failed.stderr.split())
+        assert "The disk is full" in message
+        assert "answers still come from the previous index" in message
+        assert "Free some space" in message
+        assert not (s.data_dir / "generation.json").exists()
+
+        after = cxbot(s, "ask", question, "--json")
+        assert after.returncode == 0, after.stderr
+        got = json.loads(after.stdout)
+        assert got["answer"] == before["answer"]
+        assert [c["id"] for c in got["citations"]] == [c["id"] for c in before["citations"]]
+        assert not list((s.data_dir / "cache").glob("*.npy"))  # no room for it: answered anyway
+
+        filler.unlink()
+        done = cxbot(s, "ingest", "--config", config, "--rebuild", "--json")
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout)["generation"] == 1
+        rebuilt = json.loads(cxbot(s, "ask", question, "--json").stdout)
+        assert rebuilt["answer"] == before["answer"]
