@@ -112,7 +112,7 @@ def run(settings: Settings, http: bool = False, host: str = "0.0.0.0", port: int
     """Run the bot until stopped (Ctrl-C or SIGTERM)."""
     use_http = check_tokens(settings, http)
     logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     bot = CxBot(settings)
     try:  # build the in-memory corpus now, not on the first question

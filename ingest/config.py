@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import glob as globlib
+import os
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import (
@@ -16,7 +17,12 @@ from pydantic import (
     ValidationError,
     field_validator,
 )
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SecretsSettingsSource,
+    SettingsConfigDict,
+)
 
 from ingest.errors import ConfigError
 from ingest.generations import Generation
@@ -83,6 +89,26 @@ class Settings(BaseSettings):
     digest_cron: str = "0 9 * * mon"
     digest_timezone: str = "UTC"
     production: bool = False
+    # a folder with one file per secret, named like its variable (Docker/Kubernetes secrets:
+    # /run/secrets/SLACK_BOT_TOKEN); the environment wins over a file
+    secrets_dir: Path | None = None
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (
+            init_settings,
+            env_settings,
+            dotenv_settings,
+            _SecretsDir(settings_cls, init_settings),
+        )
 
     def generation(self) -> Generation:
         """The index generation answering now (a full rebuild switches it atomically)."""
@@ -92,6 +118,31 @@ class Settings(BaseSettings):
     def catalog_path(self) -> Path:
         """The current generation's catalog (read from `generation.json` on each use)."""
         return self.generation().catalog_path
+
+
+class _SecretsDir(PydanticBaseSettingsSource):
+    """pydantic-settings' secrets source, at the folder CXBOT_SECRETS_DIR (or the
+    ``secrets_dir`` argument) names; a folder that is not there is an error, not a warning."""
+
+    def __init__(self, settings_cls: type[BaseSettings], init: PydanticBaseSettingsSource) -> None:
+        super().__init__(settings_cls)
+        self.init = init
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # unused: __call__ delegates
+
+    def __call__(self) -> dict[str, Any]:
+        given = getattr(self.init, "init_kwargs", {}).get("secrets_dir")
+        folder = given or os.environ.get("CXBOT_SECRETS_DIR") or None
+        if not folder:
+            return {}
+        if not Path(folder).is_dir():
+            raise ConfigError(
+                f"CXBOT_SECRETS_DIR '{folder}' is not a folder.",
+                "Point it at the folder that holds one file per secret, named like the "
+                "variable (e.g. /run/secrets with SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET).",
+            )
+        return SecretsSettingsSource(self.settings_cls, secrets_dir=folder)()
 
 
 class ColumnMap(BaseModel):

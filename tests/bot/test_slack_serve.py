@@ -32,14 +32,13 @@ def data_dir(demo_settings: Settings, tmp_path_factory: pytest.TempPathFactory) 
     return dst
 
 
-def start(data_dir: Path, fake: FakeSlack, args: list[str], **env: str) -> subprocess.Popen:
+def start(
+    data_dir: Path, fake: FakeSlack, args: list[str], token_env: bool = True, **env: str
+) -> subprocess.Popen:
     e = {k: v for k, v in os.environ.items() if not k.startswith(("CXBOT_", "SLACK_"))}
-    e.update(
-        CXBOT_DATA_DIR=str(data_dir),
-        CXBOT_SLACK_API_URL=fake.api_url,
-        SLACK_BOT_TOKEN=BOT_TOKEN,
-        **env,
-    )
+    e.update(CXBOT_DATA_DIR=str(data_dir), CXBOT_SLACK_API_URL=fake.api_url, **env)
+    if token_env:
+        e["SLACK_BOT_TOKEN"] = BOT_TOKEN
     return subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", *args],
         cwd=ROOT,
@@ -94,6 +93,39 @@ def test_serve_http_mode(data_dir: Path, fake: FakeSlack) -> None:
         assert "West verbatims" in block_text(answer[0])
     finally:
         assert stop(proc) == 0
+
+
+def test_serve_takes_tokens_from_a_secrets_dir_and_never_logs_them(
+    data_dir: Path, fake: FakeSlack, tmp_path: Path
+) -> None:
+    """Docker/Kubernetes style: one file per secret, nothing in the environment but the
+    folder; at DEBUG level neither the token nor the signing secret reaches the log."""
+    secrets = tmp_path / "secrets"
+    secrets.mkdir(mode=0o700)
+    (secrets / "SLACK_BOT_TOKEN").write_text(BOT_TOKEN + "\n")
+    (secrets / "SLACK_SIGNING_SECRET").write_text(SECRET + "\n")
+    port = free_port()
+    proc = start(
+        data_dir,
+        fake,
+        ["--http", "--port", str(port)],
+        token_env=False,
+        CXBOT_SECRETS_DIR=str(secrets),
+        CXBOT_LOG_LEVEL="DEBUG",
+    )
+    try:
+        wait_healthy(proc, port)
+        sender = SlackSender(f"http://127.0.0.1:{port}", fake)
+        ts, sent = sender.mention("What do East customers complain about?", channel="C0SECRET")
+        assert sent.status == 200  # signed with the secret from the file
+        answer = fake.wait_for(None, lambda c: c.body.get("channel") == "C0SECRET" and is_answer(c))
+        # posted with the token from the file: the emulator refuses any other (invalid_auth)
+        assert "East verbatims" in block_text(answer[0])
+    finally:
+        assert stop(proc) == 0
+    log = proc.stdout.read()
+    assert "DEBUG" in log
+    assert BOT_TOKEN not in log and SECRET not in log
 
 
 def test_serve_socket_mode_when_the_app_token_is_set(data_dir: Path) -> None:

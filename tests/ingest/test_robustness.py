@@ -296,3 +296,23 @@ def test_full_disk_mid_rebuild_keeps_the_old_index_answering(tmp_path: Path) -> 
         assert json.loads(done.stdout)["generation"] == 1
         rebuilt = json.loads(cxbot(s, "ask", question, "--json").stdout)
         assert rebuilt["answer"] == before["answer"]
+
+
+def test_secrets_dir_feeds_tokens_and_the_environment_wins(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secrets = tmp_path / "secrets"
+    secrets.mkdir()
+    (secrets / "SLACK_BOT_TOKEN").write_text("xoxb-from-file\n")
+    (secrets / "OPENAI_API_KEY").write_text("sk-from-file\n")
+    for k in ("SLACK_BOT_TOKEN", "CXBOT_SLACK_BOT_TOKEN", "OPENAI_API_KEY", "CXBOT_SECRETS_DIR"):
+        monkeypatch.delenv(k, raising=False)
+    s = make_settings(tmp_path, secrets_dir=secrets)
+    assert s.slack_bot_token and s.slack_bot_token.get_secret_value() == "xoxb-from-file"
+    assert s.openai_api_key and s.openai_api_key.get_secret_value() == "sk-from-file"
+    assert "xoxb-from-file" not in repr(s)  # SecretStr: never printed by accident
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-from-env")
+    s = make_settings(tmp_path, secrets_dir=secrets)
+    assert s.slack_bot_token and s.slack_bot_token.get_secret_value() == "xoxb-from-env"
+    with pytest.raises(ConfigError, match="CXBOT_SECRETS_DIR '.*nope' is not a folder"):
+        make_settings(tmp_path, secrets_dir=tmp_path / "nope")
