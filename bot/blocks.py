@@ -357,7 +357,7 @@ change them.
 • `/cx status`: what is indexed, and when it was last re-indexed.
 • `/cx reindex [source]`: re-read the configured sources (allowed users only); \
 `/cx reindex full` rebuilds the whole index (the old one answers until it is complete).
-• `/cx digest`: preview the weekly digest here.
+• `/cx digest`: preview the weekly digest here (allowed users only).
 • `/cx feedback`: export the thumbs up/down feedback as a file (allowed users only).
 • `/cx help`: this message."""
 

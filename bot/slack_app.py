@@ -9,8 +9,6 @@ mention and a DM) are answered once. Library errors become one clear message, ne
 from __future__ import annotations
 
 import dataclasses
-import importlib
-import importlib.util
 import io
 import logging
 import re
@@ -335,7 +333,7 @@ class CxBot:
             elif sub == "reindex":
                 self.reindexer.run(reply, user, rest or None)
             elif sub == "digest":
-                self.digest(reply)
+                self.digest(reply, user)
             elif sub == "feedback":
                 self.export_feedback(reply, user)
 
@@ -359,18 +357,19 @@ class CxBot:
         stats = index_stats(self.settings)
         reply.ephemeral("cxbot status", bk.status_blocks(stats, self.reindexer.running_text()))
 
-    def digest(self, reply: Reply) -> None:
-        """The weekly digest lives in bot.digest (another module); preview it when present."""
-        if importlib.util.find_spec("bot.digest") is None:
-            reply.ephemeral("The digest is not set up yet.")
-            return
-        module = importlib.import_module("bot.digest")
-        preview = getattr(module, "preview_blocks", None)
-        if preview is None:
-            reply.ephemeral("The digest is not set up yet.")
+    def digest(self, reply: Reply, user: str) -> None:
+        """A preview of the weekly digest, for the people who run the bot (the re-index
+        allowlist): it computes over the whole index and is not meant as a second channel."""
+        from bot.digest import preview_blocks
+
+        if not self.reindexer.allowed(user):
+            reply.ephemeral(
+                "Sorry, previewing the digest is limited to the re-index allowlist; the digest "
+                "itself is posted weekly to its channels."
+            )
             return
         with self._busy:
-            digest_blocks = list(preview(self.engine, self.settings))
+            digest_blocks = list(preview_blocks(self.engine, self.settings))
         reply.ephemeral("Weekly digest preview", digest_blocks[: bk.MAX_BLOCKS])
 
     # ---------------------------------------------------------------- re-index

@@ -247,10 +247,14 @@ def test_bad_schedule_settings_are_named(
 def test_cx_digest_previews_without_posting(
     fake: FakeSlack, demo_settings: Settings, demo_engine: Engine
 ) -> None:
-    s = settings_for(fake, demo_settings, "C0WEEKLY")
+    s = settings_for(fake, demo_settings, "C0WEEKLY", reindex_users=["U0ADMIN"])
     h = Harness(s, demo_engine, fake)
     try:
-        h.command("digest", channel="C0PREVIEW")
+        h.command("digest", channel="C0PREVIEW", user="U0MALLORY")
+        refusal = fake.wait_for("response", lambda c: "limited to" in json.dumps(c.body))[0]
+        assert refusal.body["response_type"] == "ephemeral"
+        assert "CX digest" not in json.dumps(refusal.body)
+        h.command("digest", channel="C0PREVIEW", user="U0ADMIN")
         resp = fake.wait_for("response", lambda c: "CX digest" in json.dumps(c.body))[0]
     finally:
         h.close()

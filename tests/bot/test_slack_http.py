@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import time
 
@@ -289,10 +288,6 @@ def test_status_help_digest_and_errors(
     assert expected in json.dumps(status.body) and "Re-index running:* no" in json.dumps(
         status.body
     )
-
-    slack.command("digest", channel=channel)
-    if importlib.util.find_spec("bot.digest") is None:
-        fake.wait_for("response", lambda c: "not set up yet" in json.dumps(c.body))
 
     slack.command("gaps nosuchmetric", channel=channel)
     err = fake.wait_for(
