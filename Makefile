@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 DEMO_DIR ?= .cxbot-demo
 QUESTION ?= Where do customers disagree with our delivery stats?
 
-.PHONY: install demo test lint format bench clean
+.PHONY: install demo test lint audit format bench clean
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -29,6 +29,17 @@ test: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	@# a known vulnerability fails lint; dependencies the service cannot look up are counted
+	@$(VENV)/bin/pip-audit --skip-editable --progress-spinner off $(AUDIT_ARGS) \
+	  > $(VENV)/audit.txt 2>&1; rc=$$?; grep -v 'could not be audited' $(VENV)/audit.txt; \
+	  n=$$(grep -c 'could not be audited' $(VENV)/audit.txt); \
+	  if [ "$$n" -gt 0 ]; then echo "WARNING: pip-audit could not look up $$n dependencies" \
+	  "(vulnerability service unreachable?): nothing is known about them. Run make audit" \
+	  "where it is reachable."; fi; exit $$rc
+
+# every dependency must be looked up (e.g. AUDIT_ARGS="-s osv --osv-url https://mirror/v1/query")
+audit: install
+	$(VENV)/bin/pip-audit --strict --skip-editable --progress-spinner off $(AUDIT_ARGS)
 
 format: install
 	$(VENV)/bin/ruff format .
