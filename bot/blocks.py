@@ -329,7 +329,8 @@ def status_blocks(stats: dict[str, Any], running: str | None) -> list[dict[str, 
     when = str(stats.get("last_indexed") or "never").replace("T", " ").replace("+00:00", " UTC")
     lines = [
         f"*Index:* {stats['records']:,} records ({stats['verbatims']:,} verbatims, "
-        f"{stats['metric_lines']:,} metric lines), version {stats['version']}.",
+        f"{stats['metric_lines']:,} metric lines), version {stats['version']}"
+        + (f" of generation {stats['generation']}." if stats.get("generation") else "."),
         f"*Last re-index:* {escape(when)}.",
     ]
     if stats.get("date_from"):

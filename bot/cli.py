@@ -232,7 +232,8 @@ def stats(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
         return
     out.print(
         f"{data['records']:,} records ({data['verbatims']:,} verbatims, "
-        f"{data['metric_lines']:,} metric lines), index version {data['version']}, "
+        f"{data['metric_lines']:,} metric lines), index version {data['version']}"
+        f"{' of generation ' + str(data['generation']) if data['generation'] else ''}, "
         f"last indexed {data['last_indexed']}."
     )
     out.print(f"Verbatims dated {data['date_from']} to {data['date_to']}.")

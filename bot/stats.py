@@ -25,6 +25,7 @@ def index_stats(settings: Settings) -> dict[str, Any]:
         "verbatims": int(verb.sum()),
         "metric_lines": int((corpus.kind == "metric").sum()),
         "version": corpus.version,
+        "generation": corpus.generation,  # +1 per full rebuild (`cxbot ingest --rebuild`)
         "last_indexed": corpus.last_indexed,
         "model_id": corpus.model_id,
         "date_from": d0.isoformat() if d0 else None,

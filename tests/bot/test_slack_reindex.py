@@ -224,3 +224,5 @@ def test_full_rebuild_from_slack_switches_generation_and_keeps_answering(
     answer = slack.wait_answer("C0REBUILD2", root=ts)
     assert "hostile.csv:H4" in citation_ids(answer)
     assert slack.bot.engine.corpus().generation == 1
+    slack.command("status", channel="C0REBUILD")
+    fake.wait_for("response", lambda c: "version 1 of generation 1." in json.dumps(c.body))
