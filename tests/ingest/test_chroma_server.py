@@ -69,6 +69,37 @@ def test_server_stopped_mid_ingest_then_retry_completes(
     assert len(ids) == len(set(ids)) == 1032
 
 
+def test_rebuild_through_a_server_stopped_midway_keeps_the_old_generation(
+    server: ChromaServer, tmp_path: Path
+) -> None:
+    s = make_settings(tmp_path / "data", chroma_url=server.url)
+    jobs = [Job(SourceSpec(kind="survey", path=str(SURVEY)))]
+    run_ingest(jobs, s)
+    question = "What do North customers say about late deliveries?"
+    before = Engine(s).ask(question)
+
+    def stop_on_first_batch(stage: str, advance: int, total: int) -> None:
+        if stage == "embed" and server.proc is not None:
+            server.stop()
+
+    with pytest.raises(StoreError, match="Cannot reach the Chroma server"):
+        run_ingest(jobs, s, progress=stop_on_first_batch, rebuild=True)
+    assert s.generation().number == 0
+    server.start()
+    forget_clients()
+    clear_cache()
+    assert Engine(s).ask(question).answer == before.answer
+    done = run_ingest(jobs, s, rebuild=True)
+    assert (done.added, done.generation) == (1032, 1)
+    clear_cache()
+    assert Engine(s).ask(question).answer == before.answer
+    e = VectorStore(s, "x", 0)
+    assert sorted(c.name for c in e.client.list_collections()) == ["cxbot", "cxbot-g1"]
+    run_ingest(jobs, s)  # the next run drops the superseded generation from the server
+    assert [c.name for c in e.client.list_collections()] == ["cxbot-g1"]
+    assert len(set(chroma_ids(s))) == 1032
+
+
 def test_bot_reconnects_after_a_server_restart(server: ChromaServer, tmp_path: Path) -> None:
     # dense_in_memory_max=0: every dense search goes to the server (the 1M-record setup)
     s = make_settings(tmp_path / "data", chroma_url=server.url, dense_in_memory_max=0)
