@@ -143,24 +143,61 @@ class OnnxEmbedder:
 
 
 class OpenAIEmbedder:
-    """Optional hosted embeddings (CXBOT_EMBEDDINGS=openai); never the default."""
+    """Optional hosted embeddings (CXBOT_EMBEDDINGS=openai, any OpenAI-compatible base URL);
+    never the default."""
 
-    dim = 1536
+    KNOWN_DIMS = {
+        "text-embedding-3-small": 1536,
+        "text-embedding-3-large": 3072,
+        "text-embedding-ada-002": 1536,
+    }
 
-    def __init__(self, model: str) -> None:
+    def __init__(self, settings: Settings) -> None:
         try:
             from langchain_openai import OpenAIEmbeddings
         except ImportError:
             raise ModelError(
                 "CXBOT_EMBEDDINGS=openai needs langchain-openai.", "pip install 'cxbot[llm]'"
             ) from None
+        if settings.openai_api_key is None:
+            raise ModelError(
+                "CXBOT_EMBEDDINGS=openai needs OPENAI_API_KEY (in the environment or in "
+                "CXBOT_SECRETS_DIR).",
+                "Or use the local model: CXBOT_EMBEDDINGS=local.",
+            )
+        model = settings.openai_embedding_model
         self.model_id = f"openai:{model}"
-        self._client = OpenAIEmbeddings(model=model)
+        self.endpoint = settings.openai_base_url or "https://api.openai.com/v1"
+        self._client = OpenAIEmbeddings(
+            model=model,
+            api_key=settings.openai_api_key,
+            base_url=settings.openai_base_url,
+            # sends text, not tiktoken ids: tiktoken would download its vocabulary at run
+            # time, and most OpenAI-compatible servers want text
+            check_embedding_ctx_length=False,
+            max_retries=settings.llm_max_retries,
+            timeout=settings.llm_timeout_s,
+        )
+        self._dim = self.KNOWN_DIMS.get(model)
+
+    @property
+    def dim(self) -> int:
+        if self._dim is None:  # another model behind a compatible server: ask it once
+            self._dim = int(self.embed(["dimension probe"]).shape[1])
+        return self._dim
 
     def embed(
         self, texts: Sequence[str], progress: Callable[[int], None] | None = None
     ) -> np.ndarray:
-        vecs = np.asarray(self._client.embed_documents(list(texts)), dtype=np.float32)
+        try:
+            vecs = np.asarray(self._client.embed_documents(list(texts)), dtype=np.float32)
+        except Exception as exc:  # the client's own errors: auth, rate limits, connection
+            raise ModelError(
+                f"The embeddings endpoint {self.endpoint} failed: {type(exc).__name__}: "
+                f"{str(exc)[:200]}",
+                "Nothing was committed. Check OPENAI_API_KEY / OPENAI_BASE_URL and try "
+                "again, or use the local model (CXBOT_EMBEDDINGS=local).",
+            ) from None
         if progress:
             progress(len(texts))
         vecs /= np.clip(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12, None)
@@ -180,10 +217,11 @@ def get_embedder(settings: Settings) -> Embedder:
         settings.embed_batch_size,
         settings.embed_threads,
         settings.openai_embedding_model,
+        settings.openai_base_url,
     )
     if key not in _CACHE:
         if settings.embeddings == "openai":
-            _CACHE[key] = OpenAIEmbedder(settings.openai_embedding_model)
+            _CACHE[key] = OpenAIEmbedder(settings)
         else:
             _CACHE[key] = OnnxEmbedder(
                 settings.model_path,

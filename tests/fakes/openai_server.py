@@ -1,22 +1,30 @@
-"""A local OpenAI-compatible chat server over real HTTP, scripted per test.
+"""A local OpenAI-compatible server over real HTTP, scripted per test.
 
 It speaks the wire format the openai client (and so langchain-openai) expects: POST
 /v1/chat/completions with a chat.completion body including usage tokens, errors as
-{"error": {...}} with the real status codes and headers (Retry-After). Every request is
-recorded, so tests can read the prompt the bot really sent.
+{"error": {...}} with the real status codes and headers (Retry-After). POST /v1/embeddings
+answers with a hashed bag-of-words vector per text (texts sharing words are close), as floats or
+base64 as asked. Every request is recorded, so tests can read what the bot really sent.
 """
 
 from __future__ import annotations
 
+import base64
 import itertools
 import json
+import re
 import threading
 import time
+import zlib
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+import numpy as np
+
+EMBED_DIM = 64
 
 
 @dataclass
@@ -78,6 +86,7 @@ class FakeOpenAI:
         self._stop = threading.Event()
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
+        self.embedding_error: Reply | None = None  # set: /embeddings answers with it
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._server.block_on_close = False
@@ -103,6 +112,10 @@ class FakeOpenAI:
             self.requests.clear()
             self._script.clear()
             self._default = error(500, "nothing scripted")
+
+    @property
+    def embedding_requests(self) -> list[Request]:
+        return [r for r in self.requests if r.path.endswith("/embeddings")]
 
     @property
     def chat_requests(self) -> list[Request]:
@@ -144,6 +157,29 @@ class FakeOpenAI:
             },
         }
         return json.dumps(body).encode()
+
+    def _embeddings(self, req: Request) -> tuple[int, bytes]:
+        body = req.body or {}
+        texts = body.get("input")
+        texts = [texts] if isinstance(texts, str) else texts
+        if not isinstance(texts, list) or not all(isinstance(t, str) for t in texts):
+            return 400, error(400, "this server takes text input, not token ids").body or b""
+        data = []
+        for i, text in enumerate(texts):
+            vec = embed_text(text)
+            if body.get("encoding_format") == "base64":
+                emb: Any = base64.b64encode(vec.astype("<f4").tobytes()).decode()
+            else:
+                emb = vec.tolist()
+            data.append({"object": "embedding", "index": i, "embedding": emb})
+        n = sum(len(t.split()) for t in texts)
+        out = {
+            "object": "list",
+            "data": data,
+            "model": body.get("model", "fake"),
+            "usage": {"prompt_tokens": n, "total_tokens": n},
+        }
+        return 200, json.dumps(out).encode()
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
@@ -189,6 +225,13 @@ class FakeOpenAI:
 
             def do_POST(self) -> None:  # noqa: N802
                 req = self._record()
+                if self.path.rstrip("/").endswith("/embeddings"):
+                    if fake.embedding_error is not None:
+                        err = fake.embedding_error
+                        self._send(err.status, err.body or b"{}", err.headers)
+                        return
+                    self._send(*fake._embeddings(req), {})
+                    return
                 if not self.path.rstrip("/").endswith("/chat/completions"):
                     self._send(404, b'{"error": {"message": "not found"}}', {})
                     return
@@ -199,3 +242,12 @@ class FakeOpenAI:
                 self._send(reply.status, data, reply.headers)
 
         return Handler
+
+
+def embed_text(text: str) -> np.ndarray:
+    """Words hashed into EMBED_DIM buckets, unit length: a crude but honest similarity."""
+    vec = np.zeros(EMBED_DIM, dtype=np.float32)
+    for word in re.findall(r"[a-z]{3,}", text.lower()):
+        vec[zlib.crc32(word.encode()) % EMBED_DIM] += 1.0
+    norm = float(np.linalg.norm(vec))
+    return vec / norm if norm else vec + 1.0 / np.sqrt(EMBED_DIM)
