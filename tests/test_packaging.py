@@ -1,0 +1,67 @@
+"""Installed as a wheel (as `pip install .` and the Dockerfile do), not editable: the prompts,
+the taxonomy and the console script travel with the package and the CLI answers from it."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+from ingest.config import Settings
+from tests.conftest import ROOT
+
+
+def test_wheel_carries_its_data_and_answers_when_installed(
+    tmp_path: Path, demo_settings: Settings
+) -> None:
+    dist = tmp_path / "dist"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "--no-build-isolation",
+         "-q", "-w", str(dist)],
+        check=True,
+        cwd=tmp_path,
+        timeout=300,
+    )  # fmt: skip
+    (wheel,) = dist.glob("cxbot-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for prompt in (ROOT / "prompts").glob("*.txt"):
+        assert f"prompts/{prompt.name}" in names
+    assert "ingest/taxonomy.yaml" in names
+    entry = next(n for n in names if n.endswith("entry_points.txt"))
+    assert "cxbot = bot.cli:main" in zipfile.ZipFile(wheel).read(entry).decode()
+
+    site = tmp_path / "site"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(site),
+         str(wheel)],
+        check=True,
+        timeout=300,
+    )  # fmt: skip
+    data = tmp_path / "data"
+    shutil.copytree(demo_settings.data_dir, data, ignore=shutil.ignore_patterns("*.lock"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CXBOT_")}
+    env.update(PYTHONPATH=str(site), CXBOT_DATA_DIR=str(data))
+    where = subprocess.run(
+        [sys.executable, "-c",
+         "import bot, ingest, prompts; from prompts import load; "
+         "from ingest.themes import load_taxonomy; load_taxonomy(None); "
+         "print(bot.__file__, ingest.__file__, prompts.__file__, len(load('system.txt')))"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert where.returncode == 0, where.stderr
+    files = where.stdout.split()
+    assert all(f.startswith(str(site)) for f in files[:3]), files  # not the source tree
+    assert int(files[3]) > 100
+
+    asked = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "ask", "What do North customers complain about?",
+         "--json"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert asked.returncode == 0, asked.stderr
+    answer = json.loads(asked.stdout)
+    assert answer["citations"] and "[1]" in answer["answer"]
