@@ -150,6 +150,14 @@ class Ledger:
             ).fetchone()
         return row[0] if row else None
 
+    def last_run(self, channel: str) -> float | None:
+        """When a digest run last took up this channel (epoch seconds), or None: never."""
+        with self._db() as db:
+            row = db.execute(
+                "SELECT MAX(claimed_at) FROM digest_posts WHERE channel=?", (channel,)
+            ).fetchone()
+        return float(row[0]) if row and row[0] is not None else None
+
     def rows(self) -> list[dict[str, Any]]:
         with self._db() as db:
             cur = db.execute("SELECT * FROM digest_posts ORDER BY updated_at")

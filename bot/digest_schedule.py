@@ -3,22 +3,24 @@ a CronTrigger from CXBOT_DIGEST_CRON in CXBOT_DIGEST_TIMEZONE.
 
 The cron expression is read the standard way: APScheduler 3 numbers weekdays from Monday = 0,
 crontab from Sunday = 0, so "0 9 * * 1" would fire on Tuesdays if passed through as is. Weekday
-numbers are translated to names first. The job store is in memory: a run missed while the bot
-was down is not caught up (the next one is), and the ledger in digest_post makes any overlap
-between replicas or restarts harmless.
+numbers are translated to names first. The job store is in memory; a run missed while the bot
+was down is caught up at start-up when it was due within CXBOT_DIGEST_CATCH_UP_HOURS, for the
+channels that had digests before (a new channel waits for its first scheduled run). The ledger
+in digest_post makes any overlap between replicas or restarts harmless.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.answer import Engine
-from bot.digest_post import DigestPoster
+from bot.digest_post import DigestPoster, Ledger
 from ingest.config import Settings
 from ingest.errors import ConfigError
 
@@ -84,10 +86,10 @@ def cron_trigger(settings: Settings) -> CronTrigger:
         raise ConfigError(f"CXBOT_DIGEST_CRON '{expr}' is not valid: {exc}.") from None
 
 
-def run_digest_job(poster: DigestPoster) -> None:
+def run_digest_job(poster: DigestPoster, channels: list[str] | None = None) -> None:
     """The scheduled job: post, and say in the log what happened in each channel."""
     try:
-        outcomes = poster.run()
+        outcomes = poster.run(channels)
     except Exception:
         log.exception("weekly digest could not be built")
         return
@@ -96,6 +98,33 @@ def run_digest_job(poster: DigestPoster) -> None:
             log.error("weekly digest to %s failed: %s", o.channel, o.error)
         else:
             log.info("weekly digest to %s: %s", o.channel, o.status)
+
+
+def last_fire_time(trigger: CronTrigger, now: datetime, window: timedelta) -> datetime | None:
+    """The latest time the schedule fired in (now - window, now], or None."""
+    last = None
+    t = trigger.get_next_fire_time(None, now - window)
+    while t is not None and t <= now:
+        last = t
+        t = trigger.get_next_fire_time(t, t + timedelta(seconds=1))
+    return last
+
+
+def missed(
+    settings: Settings, trigger: CronTrigger, ledger: Ledger, now: datetime
+) -> tuple[datetime | None, list[str]]:
+    """A scheduled run that passed while no process was up, and the channels it owes: those
+    with a digest history whose last run is older than that time."""
+    hours = settings.digest_catch_up_hours
+    due = last_fire_time(trigger, now, timedelta(hours=hours)) if hours > 0 else None
+    if due is None:
+        return None, []
+    late = []
+    for channel in dict.fromkeys(settings.digest_channels):
+        last = ledger.last_run(channel)
+        if last is not None and last < due.timestamp():
+            late.append(channel)
+    return due, late
 
 
 def start_digest_scheduler(
@@ -120,6 +149,16 @@ def start_digest_scheduler(
         replace_existing=True,
     )
     scheduler.start()
+    due, late = missed(settings, trigger, poster.ledger, datetime.now(timezone.utc))
+    if late:
+        log.warning(
+            "the weekly digest due %s was missed while the bot was down; posting it now to %s",
+            due,
+            ", ".join(late),
+        )
+        scheduler.add_job(
+            run_digest_job, args=[poster, late], id=JOB_ID + "-catch-up", name="missed digest"
+        )
     job = scheduler.get_job(JOB_ID)
     log.info(
         "weekly digest scheduled (%s, %s) for %s; next run %s",

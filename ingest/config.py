@@ -88,6 +88,7 @@ class Settings(BaseSettings):
     digest_channels: list[str] = Field(default_factory=list)
     digest_cron: str = "0 9 * * mon"
     digest_timezone: str = "UTC"
+    digest_catch_up_hours: float = 24.0  # a run missed while down is posted at start-up (0: off)
     production: bool = False
     # a folder with one file per secret, named like its variable (Docker/Kubernetes secrets:
     # /run/secrets/SLACK_BOT_TOKEN); the environment wins over a file

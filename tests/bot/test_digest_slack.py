@@ -302,3 +302,46 @@ def test_cxbot_serve_starts_the_schedule_and_names_a_bad_setting(
         assert "Traceback" not in out
     finally:
         fake.close()
+
+
+def test_a_run_missed_while_down_is_caught_up_once_at_start_up(
+    fake: FakeSlack, demo_settings: Settings, demo_engine: Engine, ledger_file: Path
+) -> None:
+    import sqlite3
+    import time
+    from datetime import timedelta
+
+    from bot.digest_schedule import cron_trigger, missed
+
+    due = (datetime.now(timezone.utc) - timedelta(hours=2)).replace(second=0, microsecond=0)
+    s = settings_for(
+        fake,
+        demo_settings,
+        "C0LATE",
+        "C0NEWCHAN",
+        digest_cron=f"{due.minute} {due.hour} * * *",  # daily, last due two hours ago
+        digest_timezone="UTC",
+    )
+    ledger = Ledger(ledger_file)
+    claim = ledger.claim("C0LATE", "an earlier week")
+    assert claim is not None
+    ledger.done(claim, None)
+    db = sqlite3.connect(ledger_file)  # ... and that one went out three days ago
+    db.execute("UPDATE digest_posts SET claimed_at = ?", (time.time() - 3 * 86400,))
+    db.commit()
+    db.close()
+
+    scheduler = start_digest_scheduler(s, poster=poster(fake, s, demo_engine, ledger_file))
+    assert scheduler is not None
+    try:
+        deadline = time.monotonic() + 60
+        while not digests_in(fake, "C0LATE") and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        scheduler.shutdown(wait=True)
+    assert len(digests_in(fake, "C0LATE")) == 1  # the missed digest, posted at start-up
+    assert digests_in(fake, "C0NEWCHAN") == []  # no history: waits for its first run
+    # a second start owes nothing: the catch-up is recorded in the ledger
+    assert missed(s, cron_trigger(s), Ledger(ledger_file), datetime.now(timezone.utc))[1] == []
+    off = settings_for(fake, demo_settings, "C0LATE", digest_catch_up_hours=0)
+    assert missed(off, cron_trigger(s), ledger, datetime.now(timezone.utc)) == (None, [])
