@@ -1,5 +1,6 @@
 """(1) Ingest throughput: cxbot cold ingest vs the raw embedding limit vs the naive baseline,
-and incremental re-ingest (nothing changed, 1% changed) through the real CLI. Each measurement
+and incremental re-ingest (nothing changed, 1% changed, a new taxonomy) through the real CLI.
+Each measurement
 runs in a fresh process (benchmarks.ingest_workers) on the same texts in the same run."""
 
 from __future__ import annotations
@@ -22,11 +23,12 @@ from benchmarks.common import (
 from benchmarks.config import Ctx
 
 
-def cli_ingest(data_dir: Path, csv_path: Path) -> dict[str, Any]:
+def cli_ingest(data_dir: Path, csv_path: Path, env: dict[str, str] | None = None) -> dict[str, Any]:
     """The real CLI: `cxbot ingest FILE --kind survey --name tweets.csv --json`."""
     cmd = [str(VENV_BIN / "cxbot"), "ingest", str(csv_path), "--kind", "survey"]
     cmd += ["--name", SOURCE_NAME, "--json"]
-    wall, code, out = timed_command(cmd, child_env({"CXBOT_DATA_DIR": str(data_dir)}))
+    env = {"CXBOT_DATA_DIR": str(data_dir), **(env or {})}
+    wall, code, out = timed_command(cmd, child_env(env))
     if code not in (0, 1):
         raise RuntimeError(f"cxbot ingest exited {code}")
     summary = json.loads(out[out.index("{") :])
@@ -50,6 +52,22 @@ def change_rows(src: Path, dst: Path, share: float) -> int:
     with dst.open("w", newline="", encoding="utf-8") as out:
         csv.writer(out).writerows(rows)
     return changed
+
+
+def taxonomy_variant(dst: Path) -> Path:
+    """The built-in taxonomy plus one theme: every record's enrichment fingerprint changes."""
+    import yaml
+
+    from ingest.themes import load_taxonomy
+
+    taxonomy = load_taxonomy(None).model_dump(exclude_none=True)
+    taxonomy["themes"]["wifi"] = {
+        "label": "Wi-Fi on board",
+        "description": "The Wi-Fi or internet connection on board did not work or cost too much.",
+        "keywords": [r"\bwi-?fi\b"],
+    }
+    dst.write_text(yaml.safe_dump(taxonomy), encoding="utf-8")
+    return dst
 
 
 def add_dot_metrics(data_dir: Path) -> dict[str, Any]:
@@ -86,6 +104,8 @@ def run(ctx: Ctx) -> dict[str, Any]:
     changed_csv = ctx.workdir / "changed" / ctx.tweets_csv.name
     res["changed_rows"] = change_rows(ctx.tweets_csv, changed_csv, 0.01)
     res["changed"] = cli_ingest(incr, changed_csv)
+    taxonomy = taxonomy_variant(ctx.workdir / "taxonomy.yaml")
+    res["rethemed"] = cli_ingest(incr, changed_csv, {"CXBOT_TAXONOMY_PATH": str(taxonomy)})
     shutil.rmtree(incr, ignore_errors=True)
     ctx.say(f"ingest: cProfile of a {cfg.profile_texts}-tweet cold ingest")
     small = ctx.workdir / "profile" / "tweets.csv"

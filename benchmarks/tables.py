@@ -97,6 +97,21 @@ def ingest_tables(r: dict[str, Any]) -> str:
                     n2(ch["seconds"]),
                     n2(ch["wall_s"]),
                 ],
+                *(
+                    [
+                        [
+                            "a new taxonomy (one theme added: every record re-themed, "
+                            "stored vectors reused)",
+                            n0(rt["unchanged"] + rt["updated"]),
+                            n0(rt["updated"]),
+                            n0(rt["unchanged"]),
+                            n2(rt["seconds"]),
+                            n2(rt["wall_s"]),
+                        ]
+                    ]
+                    if (rt := r.get("rethemed"))
+                    else []
+                ),
             ],
         )
     )

@@ -351,6 +351,7 @@ class _Writer:
         scale_known = False
         while chunk := list(itertools.islice(src.records, CHUNK)):
             changed: list[Record] = []
+            rethemed: list[Record] = []  # same text, new enrichment: the vector still holds
             for r in chunk:
                 key = _dedupe_key(r)
                 if key in keys:
@@ -376,7 +377,8 @@ class _Writer:
                     changed.append(r)
                 elif old != f"{r.content_hash()}:{self.fp}":
                     self.summary.updated += 1
-                    changed.append(r)
+                    same_text = old.partition(":")[0] == r.content_hash()
+                    (rethemed if same_text else changed).append(r)
                 else:
                     self.summary.unchanged += 1
             if not scale_known:
@@ -387,6 +389,8 @@ class _Writer:
                 self.progress("embed", len(chunk), self.read)
             if changed:
                 self.write(changed, scale)
+            if rethemed:
+                self.write(rethemed, scale, reuse_vectors=True)
         self.summary.rejected.extend(src.rejected)
         self.summary.warnings.extend(src.warnings)
         self.wait()
@@ -395,12 +399,22 @@ class _Writer:
         self.gone += gone
         self.summary.removed += len(gone)
 
-    def write(self, changed: list[Record], scale: float | None) -> None:
+    def write(
+        self, changed: list[Record], scale: float | None, reuse_vectors: bool = False
+    ) -> None:
+        """Enrich, embed and write. ``reuse_vectors``: the texts are unchanged (a new taxonomy
+        or sentiment rule), so their stored vectors are read back instead of recomputed: the
+        model is 79% of an ingest."""
         polarities = []
         for r in changed:
             r.sentiment = compound(r.text)
             polarities.append(polarity(r.sentiment, r.score, scale))
-        vectors = self.embedder.embed([r.text for r in changed])
+        vectors = None
+        if reuse_vectors:
+            self.wait()  # the previous chunk's write first: one Chroma call at a time
+            vectors = self.store.fetch_vectors([r.id for r in changed])
+        if vectors is None:  # not asked, or some are missing from Chroma: embed them
+            vectors = self.embedder.embed([r.text for r in changed])
         themes = self.assigner.assign([r.text for r in changed], vectors)
         for r, t, p in zip(changed, themes, polarities, strict=True):
             r.themes = t

@@ -179,3 +179,50 @@ def test_removing_a_source_removes_its_records_and_nothing_else(
     cat.close()
     with pytest.raises(CxbotError, match="no source named 'a.csv'.*Indexed sources: b.csv"):
         remove_source(settings, "a.csv")
+
+
+class CountingEmbedder:
+    """The real model; remembers every text it was asked to embed."""
+
+    def __init__(self, inner: OnnxEmbedder) -> None:
+        self.inner = inner
+        self.model_id = inner.model_id
+        self.dim = inner.dim
+        self.texts: list[str] = []
+
+    def embed(self, texts, progress=None):  # type: ignore[no-untyped-def]
+        self.texts += list(texts)
+        return self.inner.embed(texts, progress)
+
+
+def test_new_taxonomy_rethemes_every_record_without_embedding_them_again(
+    settings: Settings, tmp_path: Path
+) -> None:
+    import yaml
+
+    from ingest.themes import load_taxonomy
+
+    src = write_csv(tmp_path / "s.csv", ROWS)
+    ingest_file(settings, src)
+    taxonomy = load_taxonomy(None).model_dump(exclude_none=True)
+    taxonomy["themes"]["couriers"] = {
+        "label": "Couriers",
+        "description": "What the courier or delivery driver did.",
+        "keywords": [r"\bcourier\b"],
+    }
+    path = tmp_path / "taxonomy.yaml"
+    path.write_text(yaml.safe_dump(taxonomy), encoding="utf-8")
+    custom = make_settings(settings.data_dir, taxonomy_path=path)
+    counting = CountingEmbedder(get_embedder(custom))
+    summary = run_ingest([Job(SourceSpec(kind="survey", path=str(src)))], custom, embedder=counting)
+    assert (summary.updated, summary.unchanged) == (5, 0)  # every record re-themed ...
+    assert not set(counting.texts) & {t for _, _, t in ROWS}  # ... none embedded again
+    cat = Catalog(custom.catalog_path)
+    themes = {r["id"]: r["themes"] for r in cat.rows()}
+    cat.close()
+    assert "couriers" in themes["s.csv:2"]  # "the courier never called"
+    col = VectorStore(custom, counting.model_id, counting.dim).collection(create=False)
+    got = col.get(ids=["s.csv:2"], include=["metadatas", "embeddings"])
+    assert "couriers" in got["metadatas"][0]["themes"]
+    again = get_embedder(custom).embed([ROWS[1][2]])[0]
+    assert float(np.dot(got["embeddings"][0], again)) > 0.999  # the vector itself is kept
