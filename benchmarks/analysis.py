@@ -147,13 +147,14 @@ def findings(res: dict[str, Any]) -> Iterator[str]:
         if p["kind"] == "synthetic" and free and q["dense"]["p95"] > 5 * max(free["p95"], 0.1):
             filtered, bare = q["dense"]["p95"], free["p95"]
             yield (
-                f"On the HNSW path (above `dense_in_memory_max`) each dense search is one Chroma "
-                f"query with a `kind = verbatim` filter: at {n0(q['records'])} records it takes "
-                f"{filtered:.0f} ms (p95), the same query without the filter {bare:.1f} ms. A "
-                "filter that matches nearly every record makes Chroma scan an allow-list. Send no "
-                "`kind` clause (over-fetch a little and drop metric lines with the corpus mask, "
-                "which `bot.retrieval.search` applies anyway) or keep metric lines in their own "
-                "collection; keep `where` for selective filters only."
+                f"On the HNSW path (above `dense_in_memory_max`) a filter is what costs: at "
+                f"{n0(q['records'])} records the 100 nearest with a `kind = verbatim` filter take "
+                f"{filtered:.0f} ms (p95), without a filter {bare:.1f} ms (Chroma scans an "
+                "allow-list). So `bot.retrieval` sends one unfiltered query per question (its "
+                "2,000 nearest) and ranks each search inside it, reads the vectors of small "
+                "candidate sets by id, and sends filters to Chroma only when neither applies; "
+                "further gains need the filter inside the index (or metric lines in their own "
+                "collection)."
             )
             break
     for p in scale_points(res):

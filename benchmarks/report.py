@@ -245,8 +245,9 @@ SCALE_LEGEND = (
     "model; *projected re-index* adds the embedding at the cold ingest's measured embed rate. "
     "*First answer*: corpus load plus the first `ask` of a fresh bot process (which may fetch "
     "every vector for in-memory search). *Dense / BM25 search*: `Engine.search` in that mode, "
-    "k=10, no filter. *Chroma query*: one query of Chroma's index for the 100 nearest, with the "
-    "`kind = verbatim` filter cxbot sends on the HNSW path and without it. At the largest point "
+    "k=10, no filter. *Chroma query*: one query of Chroma's index for the 100 nearest, with a "
+    "filter that matches nearly every record (`kind = verbatim`) and without one (what cxbot "
+    "sends on the HNSW path: one such query per question). At the largest point "
     "the index is also queried with dense search forced onto the HNSW path, embedded and "
     "through a `chroma run` server. RSS is the bot process's; disk includes the vector cache."
 )

@@ -68,6 +68,58 @@ def collapse(corpus: Corpus, ranked: list[Hit], k: int, threshold: float = 0.7) 
     return out
 
 
+POOL = 2000  # nearest records fetched once per question on the HNSW path
+FETCH_MAX = 1000  # below this many candidates, fetch their vectors (~30 µs each) instead
+_POOLS_KEPT = 64
+
+
+def _hnsw_dense(
+    corpus: Corpus,
+    store: VectorStore,
+    qvec: np.ndarray,
+    filters: Filters,
+    mask: np.ndarray,
+    n: int,
+) -> dict[int, float]:
+    """Dense candidates from Chroma's HNSW index (above ``dense_in_memory_max`` records).
+
+    A filtered Chroma query scans an allow-list (~260 ms at 100k records; an answer makes one
+    per segment it quotes), an unfiltered one does not (~16 ms). So each question vector gets
+    one unfiltered query for its POOL nearest records, kept with the corpus; a search whose
+    mask keeps at least ``n`` of them takes its top ``n`` from the pool (exactly the filtered
+    top ``n``: every record outside the pool is farther than all inside it). Only a search that
+    finds too few there either reads the vectors of its (at most FETCH_MAX) records by id and
+    ranks them exactly, or sends its filters to Chroma, without a kind clause (metric lines are
+    few: fetch a few more and drop them with the mask).
+    """
+    pools: dict[bytes, list[tuple[int, float]]] = corpus.memo.setdefault("hnsw_pools", {})
+    key = qvec.astype(np.float32).tobytes()
+    pool = pools.get(key)
+    if pool is None:
+        hits = store.query(qvec, int(min(len(corpus), POOL)), None)
+        pool = [(i, sim) for rid, sim in hits if (i := corpus.index.get(rid)) is not None]
+        if len(pools) >= _POOLS_KEPT:
+            pools.pop(next(iter(pools)), None)
+        pools[key] = pool
+    inside = [(i, sim) for i, sim in pool if mask[i]]
+    if len(inside) >= n or len(pool) >= len(corpus):
+        return dict(inside[:n])
+    wanted = np.flatnonzero(mask)
+    if len(wanted) <= FETCH_MAX:  # few records: their vectors by id, then exact similarity
+        vecs = store.fetch_vectors([corpus.ids[i] for i in wanted])
+        if vecs is not None:
+            sims = vecs @ qvec.astype(np.float32)
+            top = np.argsort(-sims)[:n]
+            return {int(wanted[j]): float(sims[j]) for j in top}
+    dense: dict[int, float] = {}
+    wide = int(min(len(corpus), 2 * n + 20))
+    for rid, sim in store.query(qvec, wide, filters.chroma_where(None)):
+        i = corpus.index.get(rid)
+        if i is not None and mask[i] and len(dense) < n:
+            dense[i] = sim
+    return dense
+
+
 def search(
     corpus: Corpus,
     store: VectorStore,
@@ -111,13 +163,7 @@ def search(
                 if mask[i]:
                     dense[int(i)] = float(sims[i])
         else:
-            # no kind clause: a filter that matches nearly every record makes Chroma's search
-            # ~100x slower; metric lines are few, fetch a few more and drop them with the mask
-            wide = int(min(len(corpus), 2 * n + 20))
-            for rid, sim in store.query(qvec, wide, filters.chroma_where(None)):
-                i = corpus.index.get(rid)
-                if i is not None and mask[i] and len(dense) < n:
-                    dense[i] = sim
+            dense = _hnsw_dense(corpus, store, qvec, filters, mask, n)
     lexical: dict[int, float] = {}
     if mode in ("hybrid", "bm25"):
         scores = corpus.bm25_scores(lexical_query(query))

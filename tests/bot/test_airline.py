@@ -90,3 +90,28 @@ def test_gap_question_answer_cites_dot_line_and_delta_tweets(
     cits = a.gaps[0]["citations"]
     assert cits[0]["kind"] == "metric" and cits[0]["source"] == "dot_metrics_2015_02.csv"
     assert {c["segment"] for c in cits[1:]} == {"Delta"}
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What do customers complain about?",
+        "What do United customers say about late flights?",
+        "Which customers lost their luggage?",
+        "Where do customers disagree with our on-time stats?",
+    ],
+)
+def test_chroma_hnsw_path_answers_like_the_in_memory_path(
+    airline_settings, airline_engine: Engine, question: str
+) -> None:
+    """Above CXBOT_DENSE_IN_MEMORY_MAX records dense search goes to Chroma's HNSW index (one
+    wide query per question, exact re-ranking of small candidate sets): same answer."""
+    from tests.conftest import make_settings
+
+    hnsw = Engine(
+        make_settings(airline_settings.data_dir, dense_in_memory_max=0),
+        embedder=airline_engine.embedder,
+    )
+    exact, approx = airline_engine.ask(question), hnsw.ask(question)
+    assert approx.answer == exact.answer
+    assert [c.id for c in approx.citations] == [c.id for c in exact.citations]
