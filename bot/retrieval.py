@@ -4,6 +4,7 @@ boosts from the question and near-duplicate collapse (retweets, copy-paste)."""
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 from typing import Literal
 
@@ -71,6 +72,7 @@ def collapse(corpus: Corpus, ranked: list[Hit], k: int, threshold: float = 0.7) 
 POOL = 2000  # nearest records fetched once per question on the HNSW path
 FETCH_MAX = 1000  # below this many candidates, fetch their vectors (~30 µs each) instead
 _POOLS_KEPT = 64
+_POOLS_LOCK = threading.Lock()
 
 
 def _hnsw_dense(
@@ -98,9 +100,10 @@ def _hnsw_dense(
     if pool is None:
         hits = store.query(qvec, int(min(len(corpus), POOL)), None)
         pool = [(i, sim) for rid, sim in hits if (i := corpus.index.get(rid)) is not None]
-        if len(pools) >= _POOLS_KEPT:
-            pools.pop(next(iter(pools)), None)
-        pools[key] = pool
+        with _POOLS_LOCK:  # two answer workers share the corpus
+            if len(pools) >= _POOLS_KEPT:
+                pools.pop(next(iter(pools)), None)
+            pools[key] = pool
     inside = [(i, sim) for i, sim in pool if mask[i]]
     if len(inside) >= n or len(pool) >= len(corpus):
         return dict(inside[:n])
