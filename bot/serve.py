@@ -115,10 +115,12 @@ def run(settings: Settings, http: bool = False, host: str = "0.0.0.0", port: int
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     bot = CxBot(settings)
-    try:  # build the in-memory corpus now, not on the first question
+    try:  # load the model and the in-memory corpus now, not on the first question
+        bot.engine.embed_query("warm up")
+        bot.engine.assigner.prototypes  # noqa: B018 - computed on first use
         bot.engine.corpus()
     except Exception as exc:  # nothing indexed yet is fine: the bot says so when asked
-        log.warning("index not loaded at start-up: %s", exc)
+        log.warning("not warmed up at start-up (model or index): %s", exc)
     from bot.digest_schedule import start_digest_scheduler
 
     digests = start_digest_scheduler(settings, bot.engine)  # None without CXBOT_DIGEST_CHANNELS

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -78,7 +79,6 @@ class OnnxEmbedder:
         batch_size: int = 32,
         threads: int = 0,
     ) -> None:
-        import onnxruntime as ort
         from tokenizers import Tokenizer
 
         model_path = Path(model_path or default_model_path())
@@ -98,19 +98,37 @@ class OnnxEmbedder:
         self.tokenizer = Tokenizer.from_file(str(tokenizer_path))
         self.tokenizer.no_padding()
         self.tokenizer.enable_truncation(max_length=max_length)
+        self.model_path = model_path
+        self.threads = threads
+        self.batch_size = batch_size
+        self._session: Any = None
+        self._lock = threading.Lock()
+
+    @property
+    def session(self) -> Any:
+        """The ONNX session, built on first use (0.25 s): a re-ingest with nothing new and a
+        bot that has not been asked anything yet never pay for it. The file was checked above."""
+        if self._session is None:
+            with self._lock:
+                if self._session is None:
+                    self._session = self._load()
+        return self._session
+
+    def _load(self) -> Any:
+        import onnxruntime as ort
+
         opts = ort.SessionOptions()
-        n = threads or min(os.cpu_count() or 1, 4)
-        opts.intra_op_num_threads = n
+        opts.intra_op_num_threads = self.threads or min(os.cpu_count() or 1, 4)
         opts.inter_op_num_threads = 1
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         try:
-            self.session = ort.InferenceSession(
-                str(model_path), sess_options=opts, providers=["CPUExecutionProvider"]
+            session = ort.InferenceSession(
+                str(self.model_path), sess_options=opts, providers=["CPUExecutionProvider"]
             )
         except Exception as exc:  # onnxruntime raises its own untyped errors
-            raise ModelError(f"Could not load {model_path}: {exc}") from None
-        self.input_names = {i.name for i in self.session.get_inputs()}
-        self.batch_size = batch_size
+            raise ModelError(f"Could not load {self.model_path}: {exc}") from None
+        self.input_names = {i.name for i in session.get_inputs()}
+        return session
 
     def embed(
         self, texts: Sequence[str], progress: Callable[[int], None] | None = None
@@ -129,10 +147,11 @@ class OnnxEmbedder:
                 e = encodings[i].ids
                 ids[row, : len(e)] = e
                 mask[row, : len(e)] = 1
+            session = self.session
             feeds = {"input_ids": ids, "attention_mask": mask}
             if "token_type_ids" in self.input_names:
                 feeds["token_type_ids"] = np.zeros_like(ids)
-            hidden = self.session.run(None, feeds)[0]
+            hidden = session.run(None, feeds)[0]
             m = mask[:, :, None].astype(np.float32)
             pooled = (hidden * m).sum(axis=1) / np.clip(m.sum(axis=1), 1e-9, None)
             pooled /= np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)

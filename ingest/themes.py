@@ -85,13 +85,21 @@ class ThemeAssigner:
     def __init__(self, taxonomy: Taxonomy, embedder: Embedder) -> None:
         self.taxonomy = taxonomy
         self.names = list(taxonomy.themes)
+        self.embedder = embedder
+
+    @cached_property
+    def prototypes(self) -> np.ndarray:
+        """Embedded on first use: a re-ingest with nothing new never needs them."""
+        return self._embed_prototypes()
+
+    def _embed_prototypes(self) -> np.ndarray:
         protos = []
         for name in self.names:
-            t = taxonomy.themes[name]
-            vecs = embedder.embed([t.description, *t.examples])
+            t = self.taxonomy.themes[name]
+            vecs = self.embedder.embed([t.description, *t.examples])
             p = vecs.mean(axis=0)
             protos.append(p / np.linalg.norm(p))
-        self.prototypes = np.vstack(protos) if protos else np.zeros((0, embedder.dim))
+        return np.vstack(protos) if protos else np.zeros((0, self.embedder.dim))
 
     def keyword_hits(self, text: str) -> np.ndarray:
         return np.array(
