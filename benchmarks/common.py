@@ -25,9 +25,13 @@ RESULT_TAG = "BENCH-RESULT "
 VENV_BIN = Path(sys.executable).parent  # the `cxbot` and `chroma` of the running interpreter
 
 
-def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment for child processes: no CXBOT_* from the developer's shell leaks in."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CXBOT_")}
+def child_env(
+    extra: dict[str, str] | None = None, drop: tuple[str, ...] = ("CXBOT_",)
+) -> dict[str, str]:
+    """The environment for a child `cxbot` (benchmarks and tests): no variable starting with
+    one of ``drop`` (CXBOT_* by default; SLACK_*, OPENAI_* where they matter) leaks in from the
+    developer's shell."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
     env.update(
         {"ANONYMIZED_TELEMETRY": "False", "TOKENIZERS_PARALLELISM": "false", "PYTHONHASHSEED": "0"}
     )

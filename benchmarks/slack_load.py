@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -21,7 +20,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks.common import percentiles
+from benchmarks.common import child_env, percentiles
 from tests.bot.slack_harness import SECRET, SlackSender, is_answer
 from tests.chroma_server import free_port
 from tests.fakes.slack_api import BOT_TOKEN, FakeSlack
@@ -50,8 +49,7 @@ class Sample:
 
 def demo_index(root: Path) -> Path:
     data = root / "data"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CXBOT_", "SLACK_"))}
-    env["CXBOT_DATA_DIR"] = str(data)
+    env = child_env({"CXBOT_DATA_DIR": str(data)}, drop=("CXBOT_", "SLACK_"))
     subprocess.run(
         [
             sys.executable,
@@ -70,12 +68,14 @@ def demo_index(root: Path) -> Path:
 
 
 def start_bot(data: Path, fake: FakeSlack, port: int) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CXBOT_", "SLACK_"))}
-    env.update(
-        CXBOT_DATA_DIR=str(data),
-        CXBOT_SLACK_API_URL=fake.api_url,
-        SLACK_BOT_TOKEN=BOT_TOKEN,
-        SLACK_SIGNING_SECRET=SECRET,
+    env = child_env(
+        {
+            "CXBOT_DATA_DIR": str(data),
+            "CXBOT_SLACK_API_URL": fake.api_url,
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": SECRET,
+        },
+        drop=("CXBOT_", "SLACK_"),
     )
     proc = subprocess.Popen(
         [

@@ -4,13 +4,13 @@ the taxonomy and the console script travel with the package and the CLI answers 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
+from benchmarks.common import child_env
 from ingest.config import Settings
 from tests.conftest import ROOT
 
@@ -43,8 +43,7 @@ def test_wheel_carries_its_data_and_answers_when_installed(
     )  # fmt: skip
     data = tmp_path / "data"
     shutil.copytree(demo_settings.data_dir, data, ignore=shutil.ignore_patterns("*.lock"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CXBOT_")}
-    env.update(PYTHONPATH=str(site), CXBOT_DATA_DIR=str(data))
+    env = child_env({"PYTHONPATH": str(site), "CXBOT_DATA_DIR": str(data)})
     where = subprocess.run(
         [sys.executable, "-c",
          "import bot, ingest, prompts; from prompts import load; "

@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from benchmarks.common import child_env
 from tests.conftest import EXAMPLES, ROOT
 
 CXBOT = [sys.executable, "-m", "bot.cli"]
 
 
 def run(args: list[str], data_dir: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    e = {k: v for k, v in os.environ.items() if not k.startswith("CXBOT_")}
-    e.update({"CXBOT_DATA_DIR": str(data_dir), "NO_COLOR": "1", **env})
+    e = child_env({"CXBOT_DATA_DIR": str(data_dir), "NO_COLOR": "1", **env})
     return subprocess.run(
         CXBOT + args, capture_output=True, text=True, env=e, cwd=ROOT, timeout=300
     )

@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import os
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from benchmarks.common import child_env
 from bot.answer import Answer, Citation, Engine
 from bot.llm import Claim, Reply, synthesize, verify
 from ingest.config import Settings
@@ -460,8 +460,9 @@ def test_cli_json_reports_mode_and_prompt_version(fake: FakeOpenAI, tmp_path: Pa
     survey = tmp_path / "survey.csv"  # a slice of the demo: its own store, ingested fast
     lines = (EXAMPLES / "survey_responses.csv").read_text(encoding="utf-8").splitlines()
     survey.write_text("\n".join(lines[:121]) + "\n", encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CXBOT_", "OPENAI_"))}
-    env.update(CXBOT_DATA_DIR=str(tmp_path / "data"), NO_COLOR="1")
+    env = child_env(
+        {"CXBOT_DATA_DIR": str(tmp_path / "data"), "NO_COLOR": "1"}, drop=("CXBOT_", "OPENAI_")
+    )
 
     def cxbot(*args: str, **extra: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(

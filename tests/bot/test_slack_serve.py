@@ -4,7 +4,6 @@ in HTTP mode and in Socket Mode, answering through the Slack emulator, stopped b
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
 import subprocess
@@ -16,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.common import child_env
 from ingest.config import Settings
 from tests.bot.slack_harness import SECRET, SlackSender, block_text, is_answer, mention_event
 from tests.chroma_server import free_port
@@ -35,8 +35,10 @@ def data_dir(demo_settings: Settings, tmp_path_factory: pytest.TempPathFactory) 
 def start(
     data_dir: Path, fake: FakeSlack, args: list[str], token_env: bool = True, **env: str
 ) -> subprocess.Popen:
-    e = {k: v for k, v in os.environ.items() if not k.startswith(("CXBOT_", "SLACK_"))}
-    e.update(CXBOT_DATA_DIR=str(data_dir), CXBOT_SLACK_API_URL=fake.api_url, **env)
+    e = child_env(
+        {"CXBOT_DATA_DIR": str(data_dir), "CXBOT_SLACK_API_URL": fake.api_url, **env},
+        drop=("CXBOT_", "SLACK_"),
+    )
     if token_env:
         e["SLACK_BOT_TOKEN"] = BOT_TOKEN
     return subprocess.Popen(

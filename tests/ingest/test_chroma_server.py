@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.common import child_env
 from bot.answer import Engine
 from bot.corpus import clear_cache
 from ingest.catalog import Catalog
@@ -123,8 +124,7 @@ def test_second_process_on_the_embedded_store_fails_fast(tmp_path: Path) -> None
     """`cxbot ingest` while another process holds the same embedded data dir."""
     s = make_settings(tmp_path / "data")
     run_ingest([Job(SourceSpec(kind="survey", path=str(SURVEY)))], s)  # this process owns it
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CXBOT_")}
-    env["CXBOT_DATA_DIR"] = str(s.data_dir)
+    env = child_env({"CXBOT_DATA_DIR": str(s.data_dir)})
     r = subprocess.run(
         [sys.executable, "-m", "bot.cli", "ingest", str(SURVEY), "--kind", "survey"],
         capture_output=True,

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.common import child_env
 from bot.answer import Engine
 from bot.corpus import clear_cache
 from ingest import loaders
@@ -133,9 +134,7 @@ def test_big_csv_streams_in_bounded_memory(tmp_path: Path) -> None:
 
 
 def cli_env(s: Settings) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CXBOT_")}
-    env["CXBOT_DATA_DIR"] = str(s.data_dir)
-    return env
+    return child_env({"CXBOT_DATA_DIR": str(s.data_dir)})
 
 
 def cxbot(s: Settings, *args: str) -> subprocess.CompletedProcess[str]:
