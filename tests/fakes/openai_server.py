@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from tests.fakes.http import send_json
+
 EMBED_DIM = 64
 
 
@@ -204,16 +206,7 @@ class FakeOpenAI:
                 return req
 
             def _send(self, status: int, data: bytes, headers: dict[str, str]) -> None:
-                try:
-                    self.send_response(status)
-                    self.send_header("content-type", "application/json")
-                    self.send_header("content-length", str(len(data)))
-                    for k, v in headers.items():
-                        self.send_header(k, v)
-                    self.end_headers()
-                    self.wfile.write(data)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client gave up (its timeout): nothing to tell it
+                send_json(self, status, data, headers)
 
             def do_GET(self) -> None:  # noqa: N802
                 self._record()

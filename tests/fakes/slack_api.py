@@ -21,6 +21,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from tests.fakes.http import send_json
+
 BOT_TOKEN = "xoxb-test-token"
 APP_TOKEN = "xapp-test-token"
 BOT_USER_ID = "UCXBOT"
@@ -189,13 +191,7 @@ class FakeSlack:
             scripted = self._script[method].popleft() if self._script[method] else None
         status, payload, extra = self._answer(call, scripted)
         data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-        h.send_response(status)
-        h.send_header("Content-Type", "application/json; charset=utf-8")
-        h.send_header("Content-Length", str(len(data)))
-        for k, v in extra.items():
-            h.send_header(k, v)
-        h.end_headers()
-        h.wfile.write(data)
+        send_json(h, status, data, extra, "application/json; charset=utf-8")
         with self._cond:
             self._cond.notify_all()
 
