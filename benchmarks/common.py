@@ -25,6 +25,18 @@ RESULT_TAG = "BENCH-RESULT "
 VENV_BIN = Path(sys.executable).parent  # the `cxbot` and `chroma` of the running interpreter
 
 
+def stop_process(proc: subprocess.Popen[Any], grace_s: float = 20.0) -> None:
+    """SIGTERM, then SIGKILL if it has not exited within ``grace_s``."""
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=grace_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def child_env(
     extra: dict[str, str] | None = None, drop: tuple[str, ...] = ("CXBOT_",)
 ) -> dict[str, str]:

@@ -6,9 +6,7 @@ server (`chroma run`, what CXBOT_CHROMA_URL points at) to show what moves out of
 from __future__ import annotations
 
 import shutil
-import subprocess
 import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,7 +16,6 @@ from benchmarks.common import (
     DOT,
     DOT_COLUMNS,
     SOURCE_NAME,
-    VENV_BIN,
     WorkerError,
     disk_mb,
     peak_rss_mb,
@@ -28,7 +25,7 @@ from benchmarks.common import (
 )
 from benchmarks.config import Ctx
 from benchmarks.questions import varied_questions
-from tests.chroma_server import free_port
+from tests.chroma_server import ChromaServer
 
 
 def jobs(csv_path: Path) -> list[Any]:
@@ -149,29 +146,17 @@ def query_worker(args: dict[str, Any]) -> dict[str, Any]:
 @contextmanager
 def chroma_server(path: Path, log: Path) -> Iterator[tuple[str, int]]:
     """`chroma run` on 127.0.0.1 over an existing persistent directory; stopped on exit."""
-    port = free_port()
-    cmd = [str(VENV_BIN / "chroma"), "run", "--path", str(path), "--host", "127.0.0.1"]
-    with log.open("a") as out:
-        proc = subprocess.Popen(cmd + ["--port", str(port)], stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
+    server = ChromaServer(path, log=log)
     try:
-        deadline = time.time() + 120
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2).read()
-                break
-            except OSError:
-                if proc.poll() is not None or time.time() > deadline:
-                    raise WorkerError(f"chroma run did not start; see {log}") from None
-                time.sleep(0.5)
-        yield url, proc.pid
+        server.start(timeout=120)
+    except RuntimeError:
+        server.stop()
+        raise WorkerError(f"chroma run did not start; see {log}") from None
+    try:
+        assert server.proc is not None
+        yield server.url, server.proc.pid
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        server.stop(graceful=True)
 
 
 def process_rss_mb(pid: int) -> float:

@@ -20,7 +20,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks.common import child_env, percentiles
+from benchmarks.common import child_env, percentiles, stop_process
 from tests.bot.slack_harness import SECRET, SlackSender, is_answer
 from tests.chroma_server import free_port
 from tests.fakes.slack_api import BOT_TOKEN, FakeSlack
@@ -202,11 +202,7 @@ def run(users: int, seconds: float) -> dict[str, object]:
         }
     finally:
         if proc is not None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop_process(proc)
         fake.close()
         shutil.rmtree(root, ignore_errors=True)
 

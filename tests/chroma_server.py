@@ -9,6 +9,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from benchmarks.common import stop_process
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -17,9 +19,12 @@ def free_port() -> int:
 
 
 class ChromaServer:
-    def __init__(self, path: Path, port: int | None = None) -> None:
+    """`chroma run --path PATH` on 127.0.0.1 (tests, and the scale benchmark's server point)."""
+
+    def __init__(self, path: Path, port: int | None = None, log: Path | None = None) -> None:
         self.path = path
         self.port = port or free_port()
+        self.log = log  # where its output goes (default: nowhere)
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -28,20 +33,25 @@ class ChromaServer:
 
     def start(self, timeout: float = 60.0) -> ChromaServer:
         chroma = Path(sys.executable).with_name("chroma")
-        self.proc = subprocess.Popen(
-            [
-                str(chroma),
-                "run",
-                "--path",
-                str(self.path),
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        out = self.log.open("a") if self.log else subprocess.DEVNULL
+        try:
+            self.proc = subprocess.Popen(
+                [
+                    str(chroma),
+                    "run",
+                    "--path",
+                    str(self.path),
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                ],
+                stdout=out,
+                stderr=subprocess.STDOUT if self.log else subprocess.DEVNULL,
+            )
+        finally:
+            if self.log:
+                out.close()  # type: ignore[union-attr]
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
@@ -53,8 +63,12 @@ class ChromaServer:
                 time.sleep(0.2)
         raise RuntimeError("chroma run did not answer in time")
 
-    def stop(self) -> None:
+    def stop(self, graceful: bool = False) -> None:
+        """Killed by default (the tests' server dying mid-write); ``graceful``: SIGTERM first."""
         if self.proc and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
+            if graceful:
+                stop_process(self.proc)
+            else:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
         self.proc = None
