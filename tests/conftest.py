@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,7 +13,7 @@ import pytest
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from benchmarks.common import tweet_labels, write_unlabelled  # noqa: E402,F401
+from benchmarks.common import child_env, tweet_labels, write_unlabelled  # noqa: E402,F401
 from bot.answer import Engine  # noqa: E402
 from ingest.config import Settings, SourceSpec, load_sources_config  # noqa: E402
 from ingest.embedder import get_embedder  # noqa: E402
@@ -21,6 +23,19 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 AIRLINE = ROOT.parent / "shared" / "data" / "airline"
 TWEETS = AIRLINE / "tweets.csv"
+
+
+def run_cli(args: list[str], data_dir: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """`cxbot ARGS` as a user runs it: its own process, a clean environment, real exit code."""
+    e = child_env({"CXBOT_DATA_DIR": str(data_dir), "NO_COLOR": "1", **env})
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        capture_output=True,
+        text=True,
+        env=e,
+        cwd=ROOT,
+        timeout=300,
+    )
 
 
 def make_settings(data_dir: Path, **kw: object) -> Settings:

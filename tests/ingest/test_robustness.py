@@ -28,7 +28,7 @@ from ingest.errors import ConfigError, SourceError
 from ingest.loaders import load_survey
 from ingest.pipeline import Job, run_ingest
 from ingest.store import VectorStore, forget_clients
-from tests.conftest import EXAMPLES, ROOT, make_settings
+from tests.conftest import EXAMPLES, ROOT, make_settings, run_cli
 
 
 def test_zip_bomb_xlsx_is_refused_before_opening(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -139,14 +139,7 @@ def cli_env(s: Settings) -> dict[str, str]:
 
 def cxbot(s: Settings, *args: str) -> subprocess.CompletedProcess[str]:
     """The real command line, in its own process (it owns the embedded store while it runs)."""
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
-        cwd=ROOT,
-        env=cli_env(s),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return run_cli(list(args), s.data_dir)
 
 
 def kill_9_while_embedding(s: Settings, *args: str) -> None:
