@@ -16,14 +16,13 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks.common import child_env, percentiles, stop_process
-from tests.bot.slack_harness import SECRET, SlackSender, is_answer
+from tests.bot.slack_harness import SECRET, SlackSender, is_answer, start_serve, wait_healthy
 from tests.chroma_server import free_port
-from tests.fakes.slack_api import BOT_TOKEN, FakeSlack
+from tests.fakes.slack_api import FakeSlack
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS = [
@@ -68,44 +67,21 @@ def demo_index(root: Path) -> Path:
 
 
 def start_bot(data: Path, fake: FakeSlack, port: int) -> subprocess.Popen[str]:
-    env = child_env(
-        {
-            "CXBOT_DATA_DIR": str(data),
-            "CXBOT_SLACK_API_URL": fake.api_url,
-            "SLACK_BOT_TOKEN": BOT_TOKEN,
-            "SLACK_SIGNING_SECRET": SECRET,
-        },
-        drop=("CXBOT_", "SLACK_"),
+    """`cxbot serve --http` on the demo data, healthy; its output discarded (under load a
+    pipe nobody reads would fill and block it)."""
+    proc = start_serve(
+        data,
+        fake,
+        ["--http", "--port", str(port)],
+        output=subprocess.DEVNULL,
+        SLACK_SIGNING_SECRET=SECRET,
     )
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "bot.cli",
-            "serve",
-            "--http",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
-                return proc
-        except OSError:
-            if proc.poll() is not None:
-                raise RuntimeError("cxbot serve exited at start") from None
-            time.sleep(0.3)
-    proc.kill()
-    raise RuntimeError("cxbot serve did not become healthy")
+    try:
+        wait_healthy(proc, port, timeout=120)
+    except AssertionError:
+        stop_process(proc)
+        raise
+    return proc
 
 
 def user_loop(

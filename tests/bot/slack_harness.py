@@ -5,6 +5,9 @@ for buttons, each signed with slack_sdk's SignatureVerifier (v0 HMAC-SHA256 of v
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
 import threading
 import time
 import urllib.error
@@ -17,11 +20,12 @@ from urllib.parse import urlencode
 
 from slack_sdk.signature import SignatureVerifier
 
+from benchmarks.common import child_env
 from bot.answer import Engine
 from bot.serve import make_http_server, wsgi_app
 from bot.slack_app import CxBot
 from ingest.config import Settings
-from tests.conftest import make_settings
+from tests.conftest import ROOT, make_settings
 from tests.fakes.slack_api import APP_TOKEN, BOT_TOKEN, BOT_USER_ID, TEAM_ID, Call, FakeSlack
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -322,3 +326,56 @@ def mention_event(
 
 
 __all__ = ["APP_TOKEN", "Harness", "SlackSender", "block_text", "citation_ids", "slack_settings"]
+
+
+def start_serve(
+    data_dir: Path,
+    fake: FakeSlack,
+    args: list[str],
+    token_env: bool = True,
+    output: int = subprocess.PIPE,
+    **env: str,
+) -> subprocess.Popen:
+    """`cxbot serve` as a real process, configured by its environment only; ``output``:
+    PIPE to read its log afterwards, DEVNULL under load (a full pipe would block it)."""
+    e = child_env(
+        {"CXBOT_DATA_DIR": str(data_dir), "CXBOT_SLACK_API_URL": fake.api_url, **env},
+        drop=("CXBOT_", "SLACK_"),
+    )
+    if token_env:
+        e["SLACK_BOT_TOKEN"] = BOT_TOKEN
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", *args],
+        cwd=ROOT,
+        env=e,
+        stdout=output,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def wait_healthy(proc: subprocess.Popen, port: int, timeout: float = 90) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            said = proc.stdout.read() if proc.stdout else ""
+            raise AssertionError(f"cxbot serve exited {proc.returncode}: {said}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
+                body = json.loads(r.read())
+                if r.status == 200 and body.get("ok"):
+                    return body
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError("cxbot serve never became healthy")
+
+
+def stop_serve(proc: subprocess.Popen) -> int:
+    """SIGTERM, as `docker stop` sends; the exit code."""
+    proc.send_signal(signal.SIGTERM)
+    try:
+        return proc.wait(20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()

@@ -269,7 +269,8 @@ def test_cx_digest_previews_without_posting(
 def test_cxbot_serve_starts_the_schedule_and_names_a_bad_setting(
     demo_settings: Settings, tmp_path: Path
 ) -> None:
-    from tests.bot.test_slack_serve import free_port, start, stop, wait_healthy
+    from tests.bot.slack_harness import start_serve, stop_serve, wait_healthy
+    from tests.chroma_server import free_port
 
     data_dir = tmp_path / "data"  # a copy: the bot process must not share our Chroma folder
     shutil.copytree(
@@ -281,7 +282,7 @@ def test_cxbot_serve_starts_the_schedule_and_names_a_bad_setting(
     try:
         env = {"SLACK_SIGNING_SECRET": "s", "CXBOT_DIGEST_CHANNELS": '["C0SERVE"]'}
         port = free_port()
-        proc = start(
+        proc = start_serve(
             data_dir,
             fake,
             ["--http", "--port", str(port)],
@@ -291,11 +292,11 @@ def test_cxbot_serve_starts_the_schedule_and_names_a_bad_setting(
         try:
             wait_healthy(proc, port)
         finally:
-            assert stop(proc) == 0
+            assert stop_serve(proc) == 0
         log = proc.stdout.read()
         assert "weekly digest scheduled (0 9 * * mon, Europe/Paris) for C0SERVE; next run" in log
 
-        bad = start(data_dir, fake, ["--http"], CXBOT_DIGEST_TIMEZONE="Mars/Olympus", **env)
+        bad = start_serve(data_dir, fake, ["--http"], CXBOT_DIGEST_TIMEZONE="Mars/Olympus", **env)
         out, _ = bad.communicate(timeout=120)
         assert bad.returncode == 2
         assert "Error: CXBOT_DIGEST_TIMEZONE 'Mars/Olympus' is not a known time zone." in out

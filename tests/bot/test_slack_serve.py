@@ -3,21 +3,23 @@ in HTTP mode and in Socket Mode, answering through the Slack emulator, stopped b
 
 from __future__ import annotations
 
-import json
 import shutil
-import signal
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from benchmarks.common import child_env
 from ingest.config import Settings
-from tests.bot.slack_harness import SECRET, SlackSender, block_text, is_answer, mention_event
+from tests.bot.slack_harness import (
+    SECRET,
+    SlackSender,
+    block_text,
+    is_answer,
+    mention_event,
+    start_serve,
+    stop_serve,
+    wait_healthy,
+)
 from tests.chroma_server import free_port
 from tests.conftest import ROOT
 from tests.fakes.slack_api import APP_TOKEN, BOT_TOKEN, FakeSlack
@@ -32,41 +34,6 @@ def data_dir(demo_settings: Settings, tmp_path_factory: pytest.TempPathFactory) 
     return dst
 
 
-def start(
-    data_dir: Path, fake: FakeSlack, args: list[str], token_env: bool = True, **env: str
-) -> subprocess.Popen:
-    e = child_env(
-        {"CXBOT_DATA_DIR": str(data_dir), "CXBOT_SLACK_API_URL": fake.api_url, **env},
-        drop=("CXBOT_", "SLACK_"),
-    )
-    if token_env:
-        e["SLACK_BOT_TOKEN"] = BOT_TOKEN
-    return subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", *args],
-        cwd=ROOT,
-        env=e,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-
-
-def wait_healthy(proc: subprocess.Popen, port: int, timeout: float = 90) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"cxbot serve exited {proc.returncode}: {proc.stdout.read()}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
-                body = json.loads(r.read())
-                if r.status == 200 and body.get("ok"):
-                    return body
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError("cxbot serve never became healthy")
-
-
 @pytest.fixture
 def fake() -> Iterator[FakeSlack]:
     f = FakeSlack()
@@ -74,18 +41,9 @@ def fake() -> Iterator[FakeSlack]:
     f.close()
 
 
-def stop(proc: subprocess.Popen) -> int:
-    proc.send_signal(signal.SIGTERM)
-    try:
-        return proc.wait(20)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-
-
 def test_serve_http_mode(data_dir: Path, fake: FakeSlack) -> None:
     port = free_port()
-    proc = start(data_dir, fake, ["--http", "--port", str(port)], SLACK_SIGNING_SECRET=SECRET)
+    proc = start_serve(data_dir, fake, ["--http", "--port", str(port)], SLACK_SIGNING_SECRET=SECRET)
     try:
         assert wait_healthy(proc, port)["mode"] == "http"
         sender = SlackSender(f"http://127.0.0.1:{port}", fake)
@@ -94,7 +52,7 @@ def test_serve_http_mode(data_dir: Path, fake: FakeSlack) -> None:
         answer = fake.wait_for(None, lambda c: c.body.get("channel") == "C0PROC" and is_answer(c))
         assert "West verbatims" in block_text(answer[0])
     finally:
-        assert stop(proc) == 0
+        assert stop_serve(proc) == 0
 
 
 def test_serve_takes_tokens_from_a_secrets_dir_and_never_logs_them(
@@ -107,7 +65,7 @@ def test_serve_takes_tokens_from_a_secrets_dir_and_never_logs_them(
     (secrets / "SLACK_BOT_TOKEN").write_text(BOT_TOKEN + "\n")
     (secrets / "SLACK_SIGNING_SECRET").write_text(SECRET + "\n")
     port = free_port()
-    proc = start(
+    proc = start_serve(
         data_dir,
         fake,
         ["--http", "--port", str(port)],
@@ -124,7 +82,7 @@ def test_serve_takes_tokens_from_a_secrets_dir_and_never_logs_them(
         # posted with the token from the file: the emulator refuses any other (invalid_auth)
         assert "East verbatims" in block_text(answer[0])
     finally:
-        assert stop(proc) == 0
+        assert stop_serve(proc) == 0
     log = proc.stdout.read()
     assert "DEBUG" in log
     assert BOT_TOKEN not in log and SECRET not in log
@@ -134,7 +92,7 @@ def test_serve_socket_mode_when_the_app_token_is_set(data_dir: Path) -> None:
     ws = FakeSocketModeServer()
     fake = FakeSlack(ws_url=ws.url)
     port = free_port()
-    proc = start(data_dir, fake, ["--port", str(port)], SLACK_APP_TOKEN=APP_TOKEN)
+    proc = start_serve(data_dir, fake, ["--port", str(port)], SLACK_APP_TOKEN=APP_TOKEN)
     try:
         ws.wait_connected(timeout=90)
         health = wait_healthy(proc, port)
@@ -158,7 +116,7 @@ def test_serve_socket_mode_when_the_app_token_is_set(data_dir: Path) -> None:
         )
         assert "East verbatims" in block_text(answer[0])
     finally:
-        assert stop(proc) == 0
+        assert stop_serve(proc) == 0
         ws.close()
         fake.close()
 
