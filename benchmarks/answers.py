@@ -18,8 +18,8 @@ from benchmarks.questions import FAITHFULNESS_AIRLINE, FAITHFULNESS_DEMO
 
 def check_set(data_dir: Path, questions: list[str], budget_s: float) -> dict[str, Any]:
     from benchmarks.faithfulness import KINDS, Checker
-    from bot.answer import Engine
-    from bot.gaps import analyse
+    from bot.analysis.gaps import analyse
+    from bot.engine import Engine
 
     settings = settings_for(data_dir)
     engine = Engine(settings)

@@ -1,5 +1,5 @@
 """Rules for perception-gap figures: each gap line (and each `gaps` JSON entry) is matched to a
-fresh `bot.gaps.analyse()` of the store, and its counts, shares, interval, rank, score and
+fresh `bot.analysis.gaps.analyse()` of the store, and its counts, shares, interval, rank, score and
 significance are recounted independently from the catalog."""
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def link_themes(report: Any, metric: str) -> list[str]:
 
 def recount(view: StoreView, report: Any, v: Any, base: np.ndarray) -> Recount:
     """n, k, n_c of one metric x segment (x period), from the catalog alone."""
-    from bot.gaps import period_range
+    from bot.analysis.gaps import period_range
 
     mask = base.copy()
     if v.segment != "All customers":
@@ -106,7 +106,7 @@ def all_views(report: Any) -> list[Any]:
 
 
 def head(v: Any) -> str:
-    from bot.gaps import fmt_value, humanise
+    from bot.analysis.gaps import fmt_value, humanise
 
     period = f" ({v.period_label})" if v.period_label else ""
     return f"{humanise(v.fact.metric)} {fmt_value(v.fact)}{period}"

@@ -62,7 +62,7 @@ class Scope:
         return f" dated {self.since or 'start'} to {self.until or 'now'}"
 
     def as_filters(self) -> Any:
-        from bot.understand import Filters
+        from bot.filters import Filters
 
         return Filters(
             segments=dict(self.segments),

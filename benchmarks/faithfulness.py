@@ -9,7 +9,7 @@ Checks, each reported separately:
 * reference: every [n] in the text has a citation and every citation is referred to;
 * figure: every figure recounts from the catalog with the checker's own masks and formulas
   ("40 of 163 North verbatims (24.5%)" -> 40, 163 and 24.5% given the answer's filters); gap
-  figures are matched to a fresh `bot.gaps.analyse()` and recounted (n, k, shares, Wilson
+  figures are matched to a fresh `bot.analysis.gaps.analyse()` and recounted (n, k, shares, Wilson
   interval, rank, score, significance); "most"/"highest" lists hold the top entries;
 * support: each record a line cites is one that line counts (in its segment, period, theme);
 * freshness: the counts and dates of the "Data indexed ..." line.
@@ -106,7 +106,7 @@ class Checker:
     @property
     def engine(self) -> Any:
         if self._engine is None:
-            from bot.answer import Engine
+            from bot.engine import Engine
 
             self._engine = Engine(self.settings)
         return self._engine
@@ -177,8 +177,8 @@ class Checker:
         return False
 
     def _gap_report(self, scope: Scope) -> tuple[Any, np.ndarray]:
-        """The analysis the ask path runs for this scope (bot.gaps.gap_answer_lines)."""
-        from bot.gaps import analyse
+        """The analysis the ask path runs for this scope (bot.analysis.gaps.gap_answer_lines)."""
+        from bot.analysis.gaps import analyse
 
         # segments are ranked against each other: recount them all, over the time window only
         window = dataclasses.replace(scope, segments={})
@@ -195,7 +195,7 @@ class Checker:
     def check_gap_report(
         self, doc: dict[str, Any], metric: str | None, segment: str | None
     ) -> Verdict:
-        from bot.gaps import analyse
+        from bot.analysis.gaps import analyse
 
         v = Verdict(question=f"cxbot gaps (metric={metric}, segment={segment})")
         report = analyse(self.engine, metric=metric)  # --segment only picks what is shown

@@ -23,8 +23,8 @@ from benchmarks.questions import gap_variants, varied_questions
 
 def latency_worker(args: dict[str, Any]) -> dict[str, Any]:
     t0 = time.perf_counter()
-    from bot.answer import Engine
-    from bot.gaps import analyse, render_gaps_text
+    from bot.analysis.gaps import analyse, render_gaps_text
+    from bot.engine import Engine
     from ingest.errors import CxbotError
 
     cold: dict[str, float] = {"import_s": time.perf_counter() - t0}

@@ -25,7 +25,7 @@ def ndcg(relevant: list[bool], total_relevant: int, k: int = K) -> float:
 
 
 def quality_worker(args: dict[str, Any]) -> dict[str, Any]:
-    from bot.answer import Engine
+    from bot.engine import Engine
 
     engine = Engine(settings_for(Path(args["data_dir"])))
     corpus = engine.corpus()

@@ -74,9 +74,9 @@ def build_worker(args: dict[str, Any]) -> dict[str, Any]:
 
 def query_worker(args: dict[str, Any]) -> dict[str, Any]:
     """A fresh bot process on the index: load, first answer, then warm query costs."""
-    from bot.answer import Engine
-    from bot.gaps import analyse, render_gaps_text
-    from bot.understand import Filters
+    from bot.analysis.gaps import analyse, render_gaps_text
+    from bot.engine import Engine
+    from bot.filters import Filters
 
     overrides = (
         {"dense_in_memory_max": args["dense_in_memory_max"]}

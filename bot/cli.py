@@ -170,7 +170,7 @@ def ask(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Answer a question with figures and numbered citations."""
-    from bot.answer import Engine
+    from bot.engine import Engine
 
     try:
         a = Engine(settings()).ask(question, segment=segment, limit=limit)
@@ -200,8 +200,8 @@ def gaps(
     ] = False,
 ) -> None:
     """Perception gaps: where customers disagree with the internal metrics."""
-    from bot.answer import Engine
-    from bot.gaps import analyse, render_gaps_text
+    from bot.analysis.gaps import analyse, render_gaps_text
+    from bot.engine import Engine
 
     try:
         engine = Engine(settings())
@@ -220,7 +220,7 @@ def gaps(
 @app.command()
 def stats(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """What is indexed: counts by kind, source, segment and theme."""
-    from bot.stats import index_stats
+    from bot.analysis.overview import index_stats
 
     try:
         data = index_stats(settings())
@@ -272,7 +272,7 @@ def serve(
     host: Annotated[str, typer.Option(help="HTTP bind address.")] = "0.0.0.0",
 ) -> None:
     """Run the Slack bot (Socket Mode when SLACK_APP_TOKEN is set, else --http)."""
-    from bot.serve import run
+    from bot.slack.serve import run
 
     try:
         run(settings(), http=http, host=host, port=port)
@@ -305,14 +305,14 @@ def digest(
 ) -> None:
     """The weekly digest: this period against the previous one (default: the last 7 days of
     data), with the biggest gaps and cited evidence; posted to Slack or, with --dry-run, shown."""
-    from bot.answer import Engine
-    from bot.digest import build_digest, digest_blocks, render_text
+    from bot.digest.build import build_digest, digest_blocks, render_text
+    from bot.engine import Engine
 
     try:
         s = settings()
         first, last = _day(since, "--since"), _day(until, "--until")
         if not dry_run:
-            from bot.digest_post import DigestPoster
+            from bot.digest.post import DigestPoster
 
             targets = channel or s.digest_channels
             if not targets:
@@ -332,7 +332,7 @@ def digest(
         d = build_digest(Engine(s), first, last)
         out.print(render_text(d), markup=False)
         if out_dir is not None:
-            from bot.digest_chart import chart_png
+            from bot.digest.chart import chart_png
 
             out_dir.mkdir(parents=True, exist_ok=True)
             blocks, text = digest_blocks(d)

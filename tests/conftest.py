@@ -14,7 +14,7 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from benchmarks.common import child_env, tweet_labels, write_unlabelled  # noqa: E402,F401
-from bot.answer import Engine  # noqa: E402
+from bot.engine import Engine  # noqa: E402
 from ingest.config import Settings, SourceSpec, load_sources_config  # noqa: E402
 from ingest.embedder import get_embedder  # noqa: E402
 from ingest.pipeline import Job, run_ingest  # noqa: E402

@@ -8,7 +8,7 @@ import json
 import re
 
 from benchmarks.faithfulness import Checker
-from bot.answer import Engine
+from bot.engine import Engine
 from ingest.config import Settings
 
 QUESTIONS = [

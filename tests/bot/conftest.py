@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.answer import Engine
+from bot.engine import Engine
 from ingest.config import Settings
 from tests.bot.slack_harness import Harness, slack_settings
 from tests.fakes.slack_api import FakeSlack

@@ -21,9 +21,9 @@ from urllib.parse import urlencode
 from slack_sdk.signature import SignatureVerifier
 
 from benchmarks.common import child_env
-from bot.answer import Engine
-from bot.serve import make_http_server, wsgi_app
-from bot.slack_app import CxBot
+from bot.engine import Engine
+from bot.slack.app import CxBot
+from bot.slack.serve import make_http_server, wsgi_app
 from ingest.config import Settings
 from tests.conftest import ROOT, make_settings
 from tests.fakes.slack_api import APP_TOKEN, BOT_TOKEN, BOT_USER_ID, TEAM_ID, Call, FakeSlack

@@ -11,8 +11,8 @@ import json
 import numpy as np
 import pytest
 
-from bot.answer import Engine
-from bot.gaps import analyse
+from bot.analysis.gaps import analyse
+from bot.engine import Engine
 from tests.conftest import TWEETS, tweet_labels
 
 # leader-style questions, not copies of the labels

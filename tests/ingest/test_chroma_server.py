@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from benchmarks.common import child_env
-from bot.answer import Engine
 from bot.corpus import clear_cache
+from bot.engine import Engine
 from ingest.catalog import Catalog
 from ingest.config import SourceSpec
 from ingest.errors import StoreBusyError, StoreError

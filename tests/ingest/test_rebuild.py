@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.answer import Engine
 from bot.corpus import clear_cache
+from bot.engine import Engine
 from ingest import pipeline
 from ingest.catalog import Catalog
 from ingest.config import Settings, SourceSpec

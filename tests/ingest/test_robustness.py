@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from benchmarks.common import child_env
-from bot.answer import Engine
 from bot.corpus import clear_cache
+from bot.engine import Engine
 from ingest import loaders
 from ingest.catalog import Catalog
 from ingest.config import ColumnMap, Settings, SourceSpec

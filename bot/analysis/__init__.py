@@ -1,0 +1,1 @@
+"""Figures counted over the whole index: perception gaps, statistics, index overview."""

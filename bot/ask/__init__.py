@@ -1,0 +1,1 @@
+"""From a question to a cited answer: understand, retrieve, compose, verify, LLM."""

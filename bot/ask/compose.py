@@ -1,0 +1,254 @@
+"""Turn a question into an extractive, cited answer."""
+
+from __future__ import annotations
+
+import copy
+import re
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from bot.ask.understand import understand
+from bot.citations import Answer, CitationBook, Hit, freshness, lap, pct, refs, scope_label, timed
+from bot.filters import Filters
+from ingest.errors import QuestionError
+
+if TYPE_CHECKING:
+    from bot.index import Index
+
+MAX_QUESTION_CHARS = 2000
+WEAK_SIMILARITY = 0.25
+STRONG_SIMILARITY = 0.35
+METHOD = (
+    "Counts cover every matching record in the index; quotes were picked by hybrid "
+    "search (semantic + keyword), best match first."
+)
+
+
+def clean_question(question: str) -> str:
+    q = (question or "").strip()
+    if not q:
+        raise QuestionError(
+            "The question is empty.", 'Ask e.g. "What do customers complain about most?"'
+        )
+    if len(q) > MAX_QUESTION_CHARS:
+        raise QuestionError(
+            f"The question is {len(q):,} characters long; the limit is {MAX_QUESTION_CHARS:,}.",
+            "Ask a shorter question.",
+        )
+    if not re.search(r"[^\W\d_]{2,}", q):
+        raise QuestionError("The question has no words in it.", "Ask it in words.")
+    return q
+
+
+def _merge(base: Filters | None, new: Filters) -> Filters:
+    """A thread follow-up keeps the first question's filters unless it names its own."""
+    if base is None:
+        return new
+    merged = copy.deepcopy(base)
+    if new.segments:
+        merged.segments = new.segments
+    if new.since or new.until:
+        merged.since, merged.until, merged.time_phrase = new.since, new.until, new.time_phrase
+    merged.themes = new.themes or []
+    merged.polarity = new.polarity
+    return merged
+
+
+def compose(
+    index: Index,
+    question: str,
+    segment: list[str] | None = None,
+    limit: int = 8,
+    base: Filters | None = None,
+) -> Answer:
+    t = timed()
+    q = clean_question(question)
+    corpus = index.corpus()
+    qvec = index.embed_query(q)
+    lap(t, "embed")
+    u = understand(q, corpus, qvec, index.assigner, segment)
+    u.filters = _merge(base, u.filters)
+    f = u.filters
+    lap(t, "understand")
+    book = CitationBook(corpus, max(1, limit))
+    lines: list[str] = []
+    gaps_json = None
+    enough = True
+
+    if u.intent == "gap" and (corpus.kind == "metric").any():
+        from bot.analysis.gaps import gap_answer_lines
+
+        gap_lines, gaps_json, enough = gap_answer_lines(index, u, book, qvec)
+        lines.extend(gap_lines)
+        lap(t, "gaps")
+    else:
+        enough = _verbatim_lines(index, u, book, qvec, lines)
+        if (u.mentions_metrics or u.intent == "gap") and not book.full():
+            metric_hits = index.search(q, f, k=3, kind="metric", qvec=qvec)
+            if metric_hits:
+                ns = book.cite(metric_hits, 3)
+                if ns:
+                    lines.append(f"Internal reports on this: {refs(ns)}.")
+        lap(t, "retrieve")
+
+    lines.append(METHOD)
+    fresh = freshness(corpus)
+    t["total"] = round((t["_last"] - t["_t0"]) * 1000, 2)
+    timings = {k: v for k, v in t.items() if not k.startswith("_")}
+    fd = f.as_dict()
+    fd["themes"] = [index.label(x) for x in f.themes]
+    return Answer(
+        question=q,
+        answer="\n".join(lines),
+        citations=book.items,
+        filters=fd,
+        timings_ms=timings,
+        freshness=fresh,
+        gaps=gaps_json,
+        enough_evidence=enough,
+    )
+
+
+def _verbatim_lines(
+    index: Index,
+    u,
+    book: CitationBook,
+    qvec: np.ndarray,  # type: ignore[no-untyped-def]
+    lines: list[str],
+) -> bool:
+    corpus = index.corpus()
+    f = u.filters
+    scope = f.mask(corpus)
+    n = int(scope.sum())
+    who = scope_label(f)
+    when = ""
+    if f.since or f.until:
+        when = f" dated {f.since or 'start'} to {f.until or 'now'}"
+    if n == 0:
+        unknown = f.segments.get("(unknown)")
+        if unknown:
+            lines.append(
+                f"No verbatims have the segment {', '.join(unknown)}. Known segments: "
+                + "; ".join(f"{k}: {', '.join(v[:12])}" for k, v in corpus.segment_values.items())
+                + "."
+            )
+        else:
+            lines.append(f"Not enough evidence: no {who}verbatims{when} are indexed.")
+        return False
+    none = np.zeros(len(corpus), dtype=bool)
+    if f.themes:
+        for theme in f.themes[:2]:
+            tm = scope & corpus.themes.get(theme, none)
+            k = int(tm.sum())
+            c = int((scope & corpus.complaints.get(theme, none)).sum())
+            label = index.label(theme)
+            if k == 0:
+                lines.append(
+                    f"None of the {n:,} {who}verbatims{when} were tagged "
+                    f"'{label}'. Not enough evidence to say customers raise it."
+                )
+                continue
+            hits = index.search(u.question, f, k=9, theme_filter=[theme], qvec=qvec)
+            ns = book.cite(hits, 3)
+            lines.append(
+                f"{label}: {k:,} of {n:,} {who}verbatims{when} ({pct(k, n)}) raise it, "
+                f"{c:,} of them as a complaint {refs(ns)}."
+            )
+            _segment_breakdown(index, u, book, qvec, theme, lines)
+        return True
+    if u.intent == "complaints":
+        counts = []
+        any_complaint = none.copy()
+        for theme, cmask in corpus.complaints.items():
+            any_complaint |= cmask
+            k = int((scope & cmask).sum())
+            if k:
+                counts.append((k, theme))
+        counts.sort(reverse=True)
+        n_c = int((scope & any_complaint).sum())
+        if not counts:
+            lines.append(
+                f"Of {n:,} {who}verbatims{when}, none raise a known theme as a "
+                "complaint. Not enough evidence."
+            )
+            return False
+        lines.append(
+            f"Most raised complaints among {n:,} {who}verbatims{when} ({n_c:,} raise at least one):"
+        )
+        for k, theme in counts[:3]:
+            hits = index.search(
+                u.question + " " + index.label(theme), f, k=6, theme_filter=[theme], qvec=qvec
+            )
+            ns = book.cite(hits, 2)
+            lines.append(
+                f"- {index.label(theme)}: {k:,} ({pct(k, n)} of all, "
+                f"{pct(k, n_c)} of complaints) {refs(ns)}"
+            )
+        return True
+    hits = index.search(u.question, f, k=min(5, book.limit), qvec=qvec)
+    if not hits:
+        lines.append(f"Not enough evidence: nothing among {n:,} {who}verbatims{when} matches.")
+        return False
+    if not strong_enough(hits):
+        lines.append(
+            f"Not enough evidence: nothing among {n:,} {who}verbatims{when} is close "
+            "to this question."
+        )
+        return False
+    neg = int((scope & (corpus.polarity < 0)).sum())
+    pos = int((scope & (corpus.polarity > 0)).sum())
+    ns = book.cite(hits, 5)
+    lines.append(
+        f"Across {n:,} {who}verbatims{when}, {pct(neg, n)} are negative and "
+        f"{pct(pos, n)} positive. Closest matches: {refs(ns)}."
+    )
+    return True
+
+
+def strong_enough(hits: list[Hit]) -> bool:
+    """Close in meaning, or a keyword match that is at least loosely close in meaning."""
+    best = max((h.dense or 0.0) for h in hits)
+    both = any((h.dense or 0.0) >= WEAK_SIMILARITY and h.lexical for h in hits)
+    return best >= STRONG_SIMILARITY or both
+
+
+def _segment_breakdown(
+    index: Index,
+    u,
+    book: CitationBook,
+    qvec: np.ndarray,  # type: ignore[no-untyped-def]
+    theme: str,
+    lines: list[str],
+) -> None:
+    """Where a theme is raised most, by the first segment key not already filtered."""
+    corpus = index.corpus()
+    f = u.filters
+    keys = [k for k in corpus.segment_values if k not in f.segments]
+    if not keys or book.full():
+        return
+    key = keys[0]
+    base = f.mask(corpus)
+    tmask = corpus.themes.get(theme)
+    if tmask is None:
+        return
+    rows = []
+    for value in corpus.segment_values[key][:50]:
+        m = base & corpus.segment_mask(key, [value])
+        n = int(m.sum())
+        if n < index.settings.min_segment_n:
+            continue
+        k = int((m & tmask).sum())
+        rows.append((k / n, k, n, value))
+    if len(rows) < 2:
+        return
+    rows.sort(reverse=True)
+    parts = []
+    for share, k, n, value in rows[:3]:
+        seg_filter = copy.deepcopy(f)
+        seg_filter.segments = {**f.segments, key: [value]}
+        ns = book.cite(
+            index.search(u.question, seg_filter, k=3, theme_filter=[theme], qvec=qvec), 1
+        )
+        parts.append(f"{value} {100 * share:.1f}% ({k:,}/{n:,}) {refs(ns)}")
+    lines.append(f"  Highest by {key}: " + "; ".join(parts) + ".")

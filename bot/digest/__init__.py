@@ -1,0 +1,1 @@
+"""The weekly digest: build, post, schedule, chart."""

@@ -1,0 +1,48 @@
+"""The read side of one index: settings, model, themes and vector store, loaded once; the corpus
+per index version; hybrid search. Ask, analysis, digest and Slack all read through it."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from bot.ask.retrieval import Mode, search
+from bot.citations import Hit
+from bot.corpus import Corpus, load_corpus
+from bot.filters import Filters
+from ingest.config import Settings
+from ingest.embedder import Embedder, get_embedder
+from ingest.pipeline import theme_assigner
+from ingest.store import VectorStore
+
+
+class Index:
+    """Everything a figure or a quote needs, loaded once; the corpus follows the index version."""
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        self.embedder = embedder or get_embedder(settings)
+        self.assigner = theme_assigner(settings, self.embedder)
+        self.store = VectorStore(settings, self.embedder.model_id, self.embedder.dim)
+
+    def corpus(self) -> Corpus:
+        return load_corpus(self.settings)
+
+    def label(self, theme: str) -> str:
+        return self.assigner.taxonomy.label(theme)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embedder.embed([text])[0]
+
+    def search(
+        self,
+        query: str,
+        filters: Filters,
+        k: int = 8,
+        mode: Mode = "hybrid",
+        kind: str | None = "verbatim",
+        theme_filter: list[str] | None = None,
+        qvec: np.ndarray | None = None,
+    ) -> list[Hit]:
+        corpus = self.corpus()
+        qv = qvec if qvec is not None else self.embed_query(query)
+        return search(corpus, self.store, qv, query, filters, k, mode, kind, theme_filter)

@@ -1,0 +1,1 @@
+"""The Slack app: Bolt handlers, Block Kit, replies, re-index, feedback, serve."""

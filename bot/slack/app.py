@@ -1,0 +1,484 @@
+"""The Slack app (slack-bolt): @mentions, DMs, `/cx`, and the answer buttons.
+
+Every request is acknowledged at once (Slack's 3-second rule); the work happens after the ack,
+in bolt's listener threads: a "Looking into it…" placeholder is posted, then updated in place
+with the answer. Deliveries Slack retries (same event_id, or the same message seen as both a
+mention and a DM) are answered once. Library errors become one clear message, never a trace.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import logging
+import re
+import secrets
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from slack_bolt import App, BoltResponse
+from slack_bolt.error import BoltError
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.citations import Answer, Citation, CitationBook, Hit, freshness
+from bot.engine import Engine
+from bot.filters import Filters
+from bot.slack import blocks as bk
+from bot.slack.feedback import FeedbackStore, context_filters, store_path
+from bot.slack.reindex import Reindexer
+from bot.slack.reply import Reply, api_error, guarded, make_client, secret
+from ingest.config import Settings
+from ingest.errors import ConfigError, CxbotError
+
+log = logging.getLogger("cxbot.slack")
+
+COMMAND = "/cx"
+ANSWER_CONCURRENCY = 2  # CPU-bound work on 2 cores: more threads only fight over the GIL
+ASK_LIMIT = 12  # citations kept per answer; the first PAGE are shown, the rest on request
+MAX_EVIDENCE = 40
+SUBCOMMANDS = {"ask", "gaps", "reindex", "digest", "status", "help", "feedback"}
+
+
+class Deduper:
+    """Keys seen in the last `ttl_s` seconds (bounded), so a retried delivery is dropped."""
+
+    def __init__(self, ttl_s: float = 3600, max_items: int = 50_000) -> None:
+        self.ttl_s = ttl_s
+        self.max_items = max_items
+        self._seen: OrderedDict[str, float] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def first(self, key: str) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            while self._seen and (
+                len(self._seen) >= self.max_items
+                or now - next(iter(self._seen.values())) > self.ttl_s
+            ):
+                self._seen.popitem(last=False)
+            if key in self._seen:
+                return False
+            self._seen[key] = now
+            return True
+
+
+def as_citation(d: dict[str, Any]) -> Citation:
+    """A stored citation dict back into a Citation (keys it does not know are ignored)."""
+    names = {f.name for f in dataclasses.fields(Citation)}
+    return Citation(**{k: v for k, v in d.items() if k in names})
+
+
+def strip_mentions(text: str, bot_user_id: str | None) -> str:
+    if bot_user_id:
+        text = re.sub(rf"<@{re.escape(bot_user_id)}(\|[^>]*)?>", " ", text)
+    return " ".join(text.split())
+
+
+def gaps_answer(engine: Engine, metric: str | None, rows: int = 8) -> Answer:
+    """`/cx gaps [metric]`: the same analysis and sentences as `cxbot gaps`, as an Answer."""
+    from bot.analysis.gaps import analyse, cite_gaps, gap_line
+
+    report = analyse(engine, metric=metric)
+    corpus = engine.corpus()
+    book = CitationBook(corpus, 60)
+    shown = report.gaps[:rows]
+    cite_gaps(engine, report, book, None, max_gaps=len(shown))
+    lines = []
+    if shown:
+        lines.append(
+            "Perception gaps: the internal metric looks good, yet that segment's customers "
+            "complain about it more than elsewhere (biggest first):"
+        )
+        lines += [gap_line(engine, report, v, i) for i, v in enumerate(shown, 1)]
+        if len(report.gaps) > rows:
+            lines.append(f"{len(report.gaps) - rows} more gap(s) not shown.")
+    else:
+        lines.append("No perception gaps found" + (f" for '{metric}'." if metric else "."))
+    if report.not_ranked:
+        small = sorted({f"{v.segment} (n={v.n})" for v in report.not_ranked})
+        lines.append(
+            f"Not ranked (fewer than {engine.settings.min_segment_n} verbatims): "
+            + ", ".join(small)
+            + "."
+        )
+    lines += [f"Note: {p}" for p in report.problems[:5]]
+    return Answer(
+        question=f"{COMMAND} gaps {metric or ''}".strip(),
+        answer="\n".join(lines),
+        citations=book.items,
+        filters={},
+        timings_ms={},
+        freshness=freshness(corpus),
+        gaps=[report.gap_dict(engine, v) for v in shown],
+        enough_evidence=bool(shown),
+    )
+
+
+class CxBot:
+    """The bolt App plus what its handlers share: engine, answer store, dedupe, re-index state."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        engine: Engine | None = None,
+        client: WebClient | None = None,
+        concurrency: int = 2,
+    ) -> None:
+        self.settings = settings
+        self.client = client or make_client(settings)
+        self.engine = engine or Engine(settings)
+        self.store = FeedbackStore(store_path(settings.data_dir))
+        self.seen = Deduper()
+        self._busy = threading.BoundedSemaphore(concurrency)  # answers computed at once
+        self._more_lock = threading.Lock()
+        self.reindexer = Reindexer(settings, self.client, self.engine.embedder)
+        self.work = ThreadPoolExecutor(ANSWER_CONCURRENCY, thread_name_prefix="cxbot-answer")
+        signing_secret = secret(settings.slack_signing_secret)
+        try:
+            self.app = App(
+                client=self.client,
+                # no secret (Socket Mode): a random one, so no HTTP request can ever verify
+                signing_secret=signing_secret or secrets.token_hex(32),
+                request_verification_enabled=True,
+                token_verification_enabled=True,
+                process_before_response=False,
+                # many listener threads, so a request is acknowledged even while answers are
+                # being computed (each listener acks first, then works)
+                listener_executor=ThreadPoolExecutor(64, thread_name_prefix="cxbot-slack"),
+                logger=logging.getLogger("cxbot.bolt"),
+                name="cxbot",
+            )
+        except BoltError as exc:
+            raise ConfigError(
+                f"Slack did not accept SLACK_BOT_TOKEN: {exc}",
+                "Check the token (xoxb-...) and that the app is installed in the workspace.",
+            ) from None
+        except Exception as exc:  # network: the auth.test call at start-up
+            raise ConfigError(
+                f"Cannot reach the Slack API at {self.client.base_url}: {exc}",
+                "Check the network (and CXBOT_SLACK_API_URL if set).",
+            ) from None
+        self._register()
+
+    # ---------------------------------------------------------------- wiring
+
+    def _register(self) -> None:
+        app = self.app
+        app.use(self._drop_retries)
+        app.event("app_mention")(self._on_mention)
+        app.event("message")(self._on_message)
+        app.command(COMMAND)(self._on_command)
+        app.action(bk.MORE_ACTION)(self._on_more)
+        app.action(bk.VOTE_UP_ACTION)(self._on_vote)
+        app.action(bk.VOTE_DOWN_ACTION)(self._on_vote)
+
+    def _drop_retries(self, body: dict[str, Any], next: Callable[[], Any]) -> Any:
+        """Slack redelivers an event it thinks we missed (X-Slack-Retry-Num, or retry_attempt in
+        Socket Mode) with the same event_id: acknowledge it and do nothing more."""
+        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        if event_id and not self.seen.first(f"event:{event_id}"):
+            log.info("duplicate delivery of %s dropped", event_id)
+            return BoltResponse(status=200, body="")
+        return next()
+
+    def allowed(self, channel: str | None) -> bool:
+        """Empty allowlist: everywhere. DMs with the bot are always allowed."""
+        allow = self.settings.allowed_channels
+        return not allow or channel in allow or bool(channel and channel.startswith("D"))
+
+    def _allowed_text(self) -> str:
+        chans = ", ".join(f"<#{c}>" for c in self.settings.allowed_channels[:10])
+        return f"cxbot is not enabled in this channel. Ask me in {chans} or in a direct message."
+
+    # ---------------------------------------------------------------- events
+
+    def _on_mention(self, event: dict[str, Any], context: Any) -> None:
+        self._handle_message(event, context.get("bot_user_id"))
+
+    def _on_message(self, event: dict[str, Any], context: Any) -> None:
+        if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
+            return
+        self._handle_message(event, context.get("bot_user_id"))
+
+    def _handle_message(self, event: dict[str, Any], bot_user_id: str | None) -> None:
+        channel, ts, user = event.get("channel"), event.get("ts"), event.get("user")
+        if not channel or not ts or not self.seen.first(f"msg:{channel}:{ts}"):
+            return  # the same message as a mention and as a DM: answer once
+        root = event.get("thread_ts") or ts
+        reply = Reply(self.client, channel, root, user=user)
+        if not self.allowed(channel):
+            reply.ephemeral(self._allowed_text())
+            return
+        question = strip_mentions(event.get("text") or "", bot_user_id)
+        if not question or question.lower() in ("help", "?", "hi", "hello"):
+            reply.post("How to use cxbot", bk.help_blocks())
+            return
+        followup = bool(event.get("thread_ts")) and event.get("thread_ts") != ts
+        with guarded(reply, "answering"):
+            self.answer(reply, question, user, followup=followup, react_ts=ts, bot=bot_user_id)
+
+    # ---------------------------------------------------------------- answers
+
+    def answer(
+        self,
+        reply: Reply,
+        question: str,
+        user: str | None,
+        followup: bool = False,
+        react_ts: str | None = None,
+        asked_by: str | None = None,
+        bot: str | None = None,
+    ) -> str | None:
+        """Placeholder, answer, update in place; remembers the thread's filters."""
+        if react_ts:
+            self._react("add", reply.channel, react_ts)
+        try:
+            reply.start(bk.fallback_text(question), bk.looking_blocks(question, asked_by))
+            thread = reply.thread_ts or reply.placeholder
+            base = self.thread_filters(reply.channel, reply.thread_ts, bot) if followup else None
+            with self._busy:
+                # at most two answers compute at once, first come first served: acks stay fast
+                answer = self.work.submit(
+                    self.engine.ask, question, base=base, limit=ASK_LIMIT
+                ).result()
+            record = answer.as_dict()
+            record["further"] = True
+            answer_id = self.store.save_answer(
+                record, reply.channel, thread, user, shown=min(bk.PAGE, len(answer.citations))
+            )
+            if thread:
+                self.store.set_thread(reply.channel, thread, context_filters(answer.filters))
+            blocks, text = bk.answer_blocks(answer, answer_id, asked_by=asked_by)
+            return reply.finish(text, blocks)
+        finally:
+            if react_ts:
+                self._react("remove", reply.channel, react_ts)
+
+    def thread_filters(
+        self, channel: str, thread_ts: str | None, bot: str | None
+    ) -> Filters | None:
+        """The first question's context: from the store, else (unknown thread, e.g. a fresh
+        data dir) from the thread's first message, understood again."""
+        if not thread_ts:
+            return None
+        known = self.store.thread(channel, thread_ts)
+        if known is not None:
+            return known
+        try:
+            resp = self.client.conversations_replies(channel=channel, ts=thread_ts, limit=1)
+        except SlackApiError as exc:
+            log.info("conversations.replies failed (%s); no thread context", api_error(exc))
+            return None
+        messages = resp.get("messages") or []
+        if not messages or messages[0].get("bot_id"):
+            return None
+        text = strip_mentions(messages[0].get("text") or "", bot)
+        if not text:
+            return None
+        try:
+            f = context_filters(self.engine.understand(text).filters.as_dict())
+        except CxbotError:
+            return None
+        self.store.set_thread(channel, thread_ts, f)
+        return f
+
+    def _react(self, op: str, channel: str, ts: str) -> None:
+        """The :eyes: reaction while working: a nicety, so failures are only logged."""
+        try:
+            if op == "add":
+                self.client.reactions_add(channel=channel, timestamp=ts, name="eyes")
+            else:
+                self.client.reactions_remove(channel=channel, timestamp=ts, name="eyes")
+        except SlackApiError as exc:
+            log.debug("reactions.%s failed: %s", op, api_error(exc))
+
+    # ---------------------------------------------------------------- /cx
+
+    def _on_command(self, ack: Any, command: dict[str, Any], respond: Any) -> None:
+        text = " ".join((command.get("text") or "").split())
+        sub, _, rest = text.partition(" ")
+        sub = sub.lower()
+        if sub in ("", "help"):
+            ack(text="cxbot help", blocks=bk.help_blocks(), response_type="ephemeral")
+            return
+        ack()
+        channel, user = command["channel_id"], command["user_id"]
+        reply = Reply(self.client, channel, None, respond=respond, user=user)
+        if not self.allowed(channel):
+            reply.ephemeral(self._allowed_text())
+            return
+        if sub not in SUBCOMMANDS:
+            if len(text.split()) < 3:
+                reply.ephemeral(
+                    f"I don't know `{bk.escape(sub)}`.",
+                    bk.help_blocks(f"I don't know `{bk.escape(sub)}`."),
+                )
+                return
+            sub, rest = "ask", text  # "/cx what do North customers say?" is a question too
+        with guarded(reply, f"running /cx {sub}"):
+            if sub == "ask":
+                if not rest:
+                    reply.ephemeral("Ask a question: `/cx ask what do customers complain about?`")
+                    return
+                self.answer(reply, rest, user, asked_by=user)
+            elif sub == "gaps":
+                self.gaps(reply, rest or None, user)
+            elif sub == "status":
+                self.status(reply)
+            elif sub == "reindex":
+                self.reindexer.run(reply, user, rest or None)
+            elif sub == "digest":
+                self.digest(reply, user)
+            elif sub == "feedback":
+                self.export_feedback(reply, user)
+
+    def gaps(self, reply: Reply, metric: str | None, user: str) -> None:
+        label = f"perception gaps{' for ' + metric if metric else ''}"
+        reply.start(bk.fallback_text(label), bk.looking_blocks(f"/cx gaps {metric or ''}", user))
+        with self._busy:
+            answer = gaps_answer(self.engine, metric)
+        record = answer.as_dict()
+        record["further"] = False
+        thread = reply.placeholder
+        answer_id = self.store.save_answer(
+            record, reply.channel, thread, user, shown=min(bk.PAGE, len(answer.citations))
+        )
+        blocks, text = bk.answer_blocks(answer, answer_id, asked_by=user, more_available=False)
+        reply.finish(text, blocks)
+
+    def status(self, reply: Reply) -> None:
+        from bot.analysis.overview import index_stats
+
+        stats = index_stats(self.settings)
+        reply.ephemeral("cxbot status", bk.status_blocks(stats, self.reindexer.running_text()))
+
+    def digest(self, reply: Reply, user: str) -> None:
+        """A preview of the weekly digest, for the people who run the bot (the re-index
+        allowlist): it computes over the whole index and is not meant as a second channel."""
+        from bot.digest.build import preview_blocks
+
+        if not self.reindexer.allowed(user):
+            reply.ephemeral(
+                "Sorry, previewing the digest is limited to the re-index allowlist; the digest "
+                "itself is posted weekly to its channels."
+            )
+            return
+        with self._busy:
+            digest_blocks = list(preview_blocks(self.engine, self.settings))
+        reply.ephemeral("Weekly digest preview", digest_blocks[: bk.MAX_BLOCKS])
+
+    # ---------------------------------------------------------------- re-index
+    def export_feedback(self, reply: Reply, user: str) -> None:
+        """Allowed users, in a DM (the file holds other people's questions)."""
+        if not self.reindexer.allowed(user):
+            reply.ephemeral("Sorry, exporting feedback is limited to the re-index allowlist.")
+            return
+        if not reply.channel.startswith("D"):
+            reply.ephemeral(
+                "Run `/cx feedback` in a direct message with me: the export holds "
+                "other people's questions."
+            )
+            return
+        buf = io.StringIO()
+        n = self.store.export(buf)
+        if n == 0:
+            reply.ephemeral("No feedback has been recorded yet.")
+            return
+        self.client.files_upload_v2(
+            channel=reply.channel,
+            content=buf.getvalue(),
+            filename="cxbot-feedback.jsonl",
+            title="cxbot feedback",
+            initial_comment=f"{n} feedback row(s), one JSON object per line.",
+            request_file_info=False,
+        )
+
+    # ---------------------------------------------------------------- buttons
+
+    @staticmethod
+    def _action_reply(client: WebClient, body: dict[str, Any], respond: Any) -> Reply:
+        container = body.get("container") or {}
+        message = body.get("message") or {}
+        channel = (body.get("channel") or {}).get("id") or container.get("channel_id")
+        thread = (
+            message.get("thread_ts")
+            or container.get("thread_ts")
+            or message.get("ts")
+            or container.get("message_ts")
+        )
+        user = (body.get("user") or {}).get("id")
+        return Reply(client, channel, thread, respond=respond, user=user)
+
+    def _on_more(self, ack: Any, body: dict[str, Any], respond: Any) -> None:
+        ack()
+        reply = self._action_reply(self.client, body, respond)
+        answer_id = str(body["actions"][0].get("value") or "")
+        with guarded(reply, "finding more evidence"):
+            self.more_evidence(reply, answer_id)
+
+    def more_evidence(self, reply: Reply, answer_id: str) -> None:
+        """The answer's next citations; past those, further records matching the question."""
+        with self._more_lock:
+            stored = self.store.answer(answer_id)
+            if stored is None:
+                reply.ephemeral("That answer is no longer stored; please ask again.")
+                return
+            shown = int(stored["shown"])
+            page = [as_citation(c) for c in stored["citations"][shown : shown + bk.PAGE]]
+            note = ""
+            if not page and stored.get("further") and shown < MAX_EVIDENCE:
+                page = self._further(stored, bk.PAGE)
+                stored["citations"] += [c.as_dict() for c in page]
+                note = (
+                    "Beyond the sources of the answer: further records matching the question, "
+                    "best match first (the answer's figures already count them)."
+                )
+            shown += len(page)
+            more = shown < len(stored["citations"]) or (
+                bool(stored.get("further")) and bool(page) and shown < MAX_EVIDENCE
+            )
+            self.store.update_answer(answer_id, stored, shown)
+        blocks, text = bk.evidence_blocks(stored["question"], page, answer_id, more, note)
+        reply.post(text, blocks)
+
+    def _further(self, stored: dict[str, Any], k: int) -> list[Citation]:
+        corpus = self.engine.corpus()
+        fd = stored.get("filters") or {}
+        f = context_filters(fd)
+        f.polarity = {"negative": -1, "positive": 1}.get(fd.get("sentiment") or "")
+        names = {self.engine.label(n): n for n in self.engine.assigner.names}
+        themes = [names[t] for t in fd.get("themes") or [] if t in names]
+        known = [
+            Hit(idx=corpus.index[c["id"]], id=c["id"], score=0.0)
+            for c in stored["citations"]
+            if c["id"] in corpus.index
+        ]
+        book = CitationBook(corpus, len(known) + k)
+        book.cite(known, len(known))
+        before = len(book.items)
+        with self._busy:
+            hits = self.engine.search(
+                stored["question"], f, k=len(known) + 3 * k, theme_filter=themes or None
+            )
+        book.cite(hits, k)
+        new = book.items[before:]
+        for i, c in enumerate(new):
+            c.n = len(stored["citations"]) + 1 + i
+        return new
+
+    def _on_vote(self, ack: Any, body: dict[str, Any], respond: Any) -> None:
+        ack()
+        reply = self._action_reply(self.client, body, respond)
+        action = body["actions"][0]
+        vote = 1 if action.get("action_id") == bk.VOTE_UP_ACTION else -1
+        with guarded(reply, "recording feedback"):
+            if self.store.vote(str(action.get("value") or ""), reply.user or "?", vote):
+                icon = ":thumbsup:" if vote > 0 else ":thumbsdown:"
+                reply.ephemeral(f"Thanks, your {icon} is recorded with this answer.")
+            else:
+                reply.ephemeral("That answer is no longer stored, so the vote was not recorded.")
