@@ -50,6 +50,13 @@ def ingest(
     period_column: Annotated[str | None, typer.Option()] = None,
     metric_column: Annotated[list[str] | None, typer.Option()] = None,
     name: Annotated[str | None, typer.Option(help="Source name (default: file name).")] = None,
+    date_format: Annotated[
+        str | None,
+        typer.Option(
+            help="How the date column is written: dmy (27/04/2023), mdy (04/27/2023) or a "
+            "strptime format. Default: decided from the column's values."
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     rebuild: Annotated[
         bool,
@@ -84,7 +91,14 @@ def ingest(
                 metrics=metric_column or [],
             )
             for f in files:
-                jobs.append(Job(SourceSpec(kind=kind, path=str(f), name=name, columns=cols)))  # type: ignore[arg-type]
+                spec = SourceSpec(
+                    kind=kind,  # type: ignore[arg-type]
+                    path=str(f),
+                    name=name,
+                    columns=cols,
+                    date_format=date_format,
+                )
+                jobs.append(Job(spec))
         if not jobs:
             raise ConfigError(
                 "Nothing to ingest.",

@@ -172,6 +172,7 @@ class SourceSpec(BaseModel):
     columns: ColumnMap = Field(default_factory=ColumnMap)
     segments: dict[str, str] = Field(default_factory=dict)
     sheet: str | None = None
+    date_format: str | None = None  # dmy / mdy or a strptime format; None: decided from values
 
     def files(self, base: Path | None = None, allowed: list[Path] | None = None) -> list[Path]:
         """Expand the path or glob; a glob that matches nothing is an error, not a silent no-op.

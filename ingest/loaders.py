@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ingest.config import SourceSpec
-from ingest.dates import parse_date
+from ingest.dates import ColumnDates, column_dates, looks_like_date, parse_column_date, parse_date
 from ingest.errors import ColumnError, SourceError
 from ingest.facts import direction_for, extract_facts, unit_for
 from ingest.schema import MetricFact, Record, Rejected
@@ -562,7 +562,7 @@ def iter_survey(path: Path, spec: SourceSpec, max_text_chars: int = 20_000) -> S
     text_col = _require(table, path, cols.text, "text") or infer_text_column(table, path)
     id_col = _require(table, path, cols.id, "id") or infer_id_column(table)
     date_col = _require(table, path, cols.date, "date") or infer_named(
-        table, DATE_NAMES, parse_date
+        table, DATE_NAMES, looks_like_date
     )
     score_col = _require(table, path, cols.score, "score") or infer_named(
         table, SCORE_NAMES, _is_number
@@ -574,6 +574,16 @@ def iter_survey(path: Path, spec: SourceSpec, max_text_chars: int = 20_000) -> S
         infer_segment_columns(table, {text_col, id_col or "", date_col or ""})
     )
 
+    dates = ColumnDates(order=None)
+    if date_col:
+        try:
+            dates, warning = column_dates(
+                date_col, _sample(table, date_col, HEAD_ROWS), spec.date_format
+            )
+        except ValueError as exc:
+            raise SourceError(str(path), str(exc)) from None
+        if warning:
+            table.warnings.append(Rejected(source=source, field=date_col, reason=warning))
     result = SurveyStream(source, iter(()), table.rejected, table.warnings)
     result.records = _survey_records(
         table,
@@ -582,6 +592,7 @@ def iter_survey(path: Path, spec: SourceSpec, max_text_chars: int = 20_000) -> S
         spec,
         max_text_chars,
         (text_col, id_col, date_col, score_col, url_col, seg_cols),
+        dates,
     )
     return result
 
@@ -593,6 +604,7 @@ def _survey_records(
     spec: SourceSpec,
     max_text_chars: int,
     cols: tuple[Any, ...],
+    dates: ColumnDates,
 ) -> Iterator[Record]:
     text_col, id_col, date_col, score_col, url_col, seg_cols = cols
     seen_ids = SeenSet()
@@ -642,7 +654,7 @@ def _survey_records(
             rid = f"{source}:row-{rownum}"
         date = None
         if date_col and _str(row.get(date_col)):
-            date = parse_date(row.get(date_col))
+            date = parse_column_date(row.get(date_col), dates)
             if date is None:
                 result.warnings.append(
                     Rejected(

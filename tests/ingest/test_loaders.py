@@ -272,3 +272,67 @@ def test_metric_file_without_numbers_is_a_clear_error(tmp_path: Path) -> None:
     p = write(tmp_path, "words.csv", "region,comment\nNorth,all good\n")
     with pytest.raises(ColumnError, match="no numeric column to read as a metric"):
         load_metrics(p, spec(p, kind="metrics"))
+
+
+def _dates(res: object) -> list[str | None]:
+    return [r.date.date().isoformat() if r.date else None for r in res.records]  # type: ignore[attr-defined]
+
+
+def test_day_first_dates_are_read_day_first_from_the_column_itself(tmp_path: Path) -> None:
+    """27-04-2023 settles the column: 03-05-2023 is then 3 May, never 5 March; no warnings."""
+    rows = "".join(
+        f"{i},{d},Comment number {i} about the order\n"
+        for i, d in enumerate(["03-05-2023", "27-04-2023 14:05", "01-12-2023"], 1)
+    )
+    p = write(tmp_path, "eu.csv", "id,created_at,comment\n" + rows)
+    res = load_survey(p, spec(p, text="comment"))
+    assert _dates(res) == ["2023-05-03", "2023-04-27", "2023-12-01"]
+    assert res.warnings == []
+
+
+def test_month_first_dates_are_read_month_first(tmp_path: Path) -> None:
+    rows = "1,03/05/2023,first comment here\n2,4/27/2023 1:05 PM,second comment here\n"
+    p = write(tmp_path, "us.csv", "id,date,comment\n" + rows)
+    res = load_survey(p, spec(p, text="comment"))
+    assert _dates(res) == ["2023-03-05", "2023-04-27"]
+    assert res.records[1].date.hour == 13  # type: ignore[union-attr]
+    assert res.warnings == []
+
+
+def test_ambiguous_date_column_warns_once_and_the_option_settles_it(tmp_path: Path) -> None:
+    rows = "".join(f"{i},0{i}/02/2023,comment {i} on the service\n" for i in range(1, 6))
+    p = write(tmp_path, "amb.csv", "id,date,comment\n" + rows)
+    res = load_survey(p, spec(p, text="comment"))
+    assert len(res.warnings) == 1
+    w = str(res.warnings[0])
+    assert "'date'" in w and "both day-first and month-first" in w and "--date-format" in w
+    assert _dates(res)[0] == "2023-02-01"  # the default (day first) is said, not silent
+
+    as_us = SourceSpec(
+        kind="survey", path=str(p), columns=ColumnMap(text="comment"), date_format="mdy"
+    )
+    res = load_survey(p, as_us)
+    assert res.warnings == [] and _dates(res)[0] == "2023-01-02"
+    fmt = SourceSpec(
+        kind="survey", path=str(p), columns=ColumnMap(text="comment"), date_format="%m/%d/%Y"
+    )
+    assert _dates(load_survey(p, fmt))[4] == "2023-05-02"
+
+
+def test_mixed_date_orders_are_said_and_never_swapped(tmp_path: Path) -> None:
+    rows = "1,27/04/2023,a comment here\n2,28/04/2023,another comment\n3,04/29/2023,third one\n"
+    p = write(tmp_path, "mix.csv", "id,date,comment\n" + rows)
+    res = load_survey(p, spec(p, text="comment"))
+    assert _dates(res) == ["2023-04-27", "2023-04-28", None]  # 29 is no month: not guessed
+    msgs = [str(w) for w in res.warnings]
+    assert any("mixes day-first and month-first" in m for m in msgs)
+    assert any("row 4, field 'date'" in m and "not a date" in m for m in msgs)
+
+
+def test_a_bad_date_format_option_is_a_clear_error(tmp_path: Path) -> None:
+    p = write(tmp_path, "x.csv", "id,date,comment\n1,01/02/2023,a comment here\n")
+    bad = SourceSpec(
+        kind="survey", path=str(p), columns=ColumnMap(text="comment"), date_format="yy"
+    )
+    with pytest.raises(SourceError, match="not a date format: use dmy"):
+        load_survey(p, bad)
