@@ -17,6 +17,7 @@ from benchmarks.tables import (
     n1,
     pct,
     quality_tables,
+    reading_tables,
     scale_tables,
     table,
 )
@@ -163,6 +164,7 @@ SECTIONS = [
     ("3. Scale", "scale"),
     ("4. Retrieval quality (labels held out)", "quality"),
     ("5. Answer faithfulness (extractive mode)", "faithfulness"),
+    ("6. How verbatims are read (labels held out)", "reading"),
 ]
 
 
@@ -175,6 +177,8 @@ def section(key: str, r: dict[str, Any], res: dict[str, Any]) -> str:
         return scale_tables(r, embed_rate(res)) + "\n\n" + SCALE_LEGEND
     if key == "quality":
         return QUALITY_LEGEND + "\n\n" + quality_tables(r)
+    if key == "reading":
+        return reading_tables(r)
     return FAITH_LEGEND + "\n\n" + faithfulness_tables(r)
 
 

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks import answers, ingest_bench, latency, quality, scale
+from benchmarks import answers, ingest_bench, latency, quality, reading, scale
 from benchmarks.common import ROOT, TWEETS, WorkerError
 from benchmarks.config import Config, Ctx
 from benchmarks.machine import machine_info
@@ -30,6 +30,7 @@ BENCHES: list[tuple[str, Callable[[Ctx], dict[str, Any]]]] = [
     ("ingest", ingest_bench.run),
     ("latency", latency.run),
     ("quality", quality.run),
+    ("reading", reading.run),
     ("faithfulness", answers.run),
     ("scale", scale.run),
 ]

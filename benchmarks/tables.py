@@ -387,3 +387,51 @@ def faithfulness_tables(r: dict[str, Any]) -> str:
         out += [f'- "{q}": {f["kind"]} {f["what"]}: {f["detail"]}' for q, f in fails[:20]]
         out += [f'- "{q}": unverified {u}' for q, u in unver[:10]]
     return "\n".join(out)
+
+
+def reading_tables(r: dict[str, Any]) -> str:
+    """Polarity and complaints against held-out labels, VADER side by side (benchmarks/reading)."""
+    tw = r["tweets"]
+    rows = []
+    for name, key in (
+        ("cxbot reading, as stored in the index", "index"),
+        ("VADER (before)", "vader"),
+    ):
+        if key in tw:
+            x = tw[key]
+            rows.append(
+                [name, n0(x["n"]), pct(x["accuracy"]), n2(x["macro_f1"]),
+                 f"{pct(x['share_negative'])} (labels {pct(x['labelled_negative'])})",
+                 n2(x["complaint_precision"]), n2(x["complaint_recall"])]
+            )  # fmt: skip
+    out = table(
+        ["airline tweets", "n", "3-class accuracy", "macro-F1", "share negative",
+         "complaint precision", "complaint recall"],
+        rows,
+    )  # fmt: skip
+    out += (
+        f"\n\nReading cost: {tw['reading_ms_per_1000']:.0f} ms per 1,000 texts "
+        f"(VADER alone {tw['vader_ms_per_1000']:.0f} ms), against roughly 6,000 ms per 1,000 "
+        "for the embedding model on this machine."
+    )
+    rv = r["reviews"]
+    if "error" not in rv:
+        rrows = [
+            [how.replace("_", " "), n0(rv[how]["low_star_n"]),
+             pct(rv[how]["low_star_complaint_recall"]), pct(rv[how]["five_star_false_complaint"])]
+            for how in ("with_rating", "text_only")
+        ]  # fmt: skip
+        out += "\n\n" + table(
+            [
+                "clothing reviews",
+                "1-2 star reviews",
+                "read as complaints",
+                "5-star read as complaints",
+            ],
+            rrows,
+        )
+        out += (
+            f"\n\nVADER on the text alone reads {pct(rv['vader_text_low_star_negative'])} "
+            "of 1-2 star reviews as negative."
+        )
+    return out

@@ -65,6 +65,7 @@ class Answer:
     mode: str = "extractive"
     enough_evidence: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
+    caveats: list[str] = field(default_factory=list)  # e.g. a segment label that looks wrong
 
     def as_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {
@@ -76,6 +77,7 @@ class Answer:
             "freshness": self.freshness,
             "mode": self.mode,
             "enough_evidence": self.enough_evidence,
+            "caveats": self.caveats,
         }
         if self.gaps is not None:
             d["gaps"] = self.gaps

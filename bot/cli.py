@@ -167,6 +167,8 @@ def _print_summary(summary: Any) -> None:
 
 def render_answer(a: Any) -> None:
     out.print(a.answer)
+    for c in a.caveats:
+        out.print(f"Caveat: {c}", markup=False)
     if a.citations:
         out.print("\nSources:")
         for c in a.citations:

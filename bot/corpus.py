@@ -39,6 +39,7 @@ class Corpus:
     index: dict[str, int]
     kind: np.ndarray
     polarity: np.ndarray
+    intent: np.ndarray  # complaint / request / praise / question / other, per record
     source: np.ndarray
     themes: dict[str, np.ndarray]  # theme -> bool mask
     complaints: dict[str, np.ndarray]  # theme -> raised as a complaint
@@ -206,6 +207,7 @@ def build_corpus(catalog: Catalog) -> Corpus:
         index={i: n for n, i in enumerate(ids)},
         kind=np.array([r["kind"] for r in rows], dtype=object),
         polarity=np.array([r["polarity"] for r in rows], dtype=np.int8),
+        intent=np.array([r["intent"] for r in rows], dtype=object),
         source=np.array([r["source"] for r in rows], dtype=object),
         themes={t: np.array([t in r["themes"] for r in rows], dtype=bool) for t in theme_names},
         complaints={

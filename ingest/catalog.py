@@ -25,7 +25,7 @@ CREATE TABLE IF NOT EXISTS records(
   location TEXT NOT NULL, date TEXT, day TEXT, ts REAL, segments TEXT NOT NULL, score REAL,
   url TEXT, sentiment REAL, polarity INTEGER NOT NULL DEFAULT 0, themes TEXT NOT NULL,
   facts TEXT NOT NULL, hash TEXT NOT NULL, indexed_at TEXT NOT NULL,
-  complaints TEXT NOT NULL DEFAULT '[]');
+  complaints TEXT NOT NULL DEFAULT '[]', intent TEXT NOT NULL DEFAULT 'other');
 CREATE INDEX IF NOT EXISTS records_source ON records(source);
 CREATE TABLE IF NOT EXISTS sources(
   source TEXT PRIMARY KEY, path TEXT, kind TEXT, indexed_at TEXT, records INTEGER);
@@ -45,6 +45,9 @@ class Catalog:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
+        cols = {r[1] for r in self.db.execute("PRAGMA table_info(records)")}
+        if "intent" not in cols:  # a catalog from before intents: the next ingest fills it in
+            self.db.execute("ALTER TABLE records ADD COLUMN intent TEXT NOT NULL DEFAULT 'other'")
 
     def close(self) -> None:
         self.db.close()
@@ -74,7 +77,8 @@ class Catalog:
     def rows(self, where: str = "", params: Iterable[object] = ()) -> Iterator[dict[str, object]]:
         cur = self.db.execute(
             "SELECT id, kind, source, text, location, date, day, ts, segments, score, url, "
-            f"sentiment, polarity, themes, complaints, facts, indexed_at FROM records {where}",
+            "sentiment, polarity, themes, complaints, intent, facts, indexed_at "
+            f"FROM records {where}",
             tuple(params),
         )
         cols = [c[0] for c in cur.description]
@@ -103,7 +107,7 @@ class Catalog:
     ) -> None:
         ts = now_iso()
         db.executemany(
-            "INSERT OR REPLACE INTO records VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "INSERT OR REPLACE INTO records VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             [
                 (
                     r.id,
@@ -124,6 +128,7 @@ class Catalog:
                     f"{r.content_hash()}:{fingerprint}",
                     ts,
                     json.dumps(r.complaints),
+                    r.intent,
                 )
                 for r, p in zip(records, polarities, strict=True)
             ],

@@ -35,10 +35,11 @@ from ingest.errors import (
 from ingest.generations import Generation, discard, switch
 from ingest.loaders import iter_survey, load_metrics
 from ingest.locks import ingest_lock
+from ingest.reading import READING_VERSION, read
 from ingest.redact import redact
 from ingest.schema import IngestSummary, Record, Rejected
 from ingest.seen import SeenSet
-from ingest.sentiment import compound, polarity, score_scale
+from ingest.sentiment import score_scale
 from ingest.store import VectorStore
 from ingest.themes import ThemeAssigner, load_taxonomy
 
@@ -55,7 +56,7 @@ class Job:
 
 
 _ASSIGNERS: dict[tuple[str, str], ThemeAssigner] = {}
-ENRICHMENT_VERSION = "1"  # bump when sentiment/complaint rules change
+ENRICHMENT_VERSION = f"1.r{READING_VERSION}"  # changes when sentiment/complaint rules change
 
 
 def enrichment_fingerprint(assigner: ThemeAssigner, model_id: str) -> str:
@@ -406,9 +407,12 @@ class _Writer:
         or sentiment rule), so their stored vectors are read back instead of recomputed: the
         model is 79% of an ingest."""
         polarities = []
+        names = tuple(sorted({v for r in changed for v in r.segments.values()}))
         for r in changed:
-            r.sentiment = compound(r.text)
-            polarities.append(polarity(r.sentiment, r.score, scale))
+            reading = read(r.text, r.score, scale, names)
+            r.sentiment = reading.sentiment
+            r.intent = reading.intent if r.kind == "verbatim" else "other"
+            polarities.append(reading.polarity)
         vectors = None
         if reuse_vectors:
             self.wait()  # the previous chunk's write first: one Chroma call at a time

@@ -41,6 +41,7 @@ class Record(BaseModel):
     sentiment: float | None = None
     themes: list[str] = Field(default_factory=list)
     complaints: list[str] = Field(default_factory=list)
+    intent: str = "other"  # complaint, request, praise, question, other (ingest/reading.py)
     facts: list[MetricFact] = Field(default_factory=list)
 
     def content_hash(self) -> str:

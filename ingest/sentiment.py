@@ -1,4 +1,4 @@
-"""Sentiment with VADER, combined with the respondent's own score when the source has one."""
+"""VADER's compound score and the score-scale guess; ingest/reading.py combines them."""
 
 from __future__ import annotations
 
@@ -28,17 +28,3 @@ def score_scale(scores: list[float]) -> float | None:
         if top <= scale:
             return scale
     return None
-
-
-def polarity(sentiment: float, score: float | None, scale: float | None) -> int:
-    """-1 negative, 0 neutral, +1 positive. A low score (NPS detractor, 1-2 of 5) is negative
-    whatever the words say; a high score alone does not make a complaint positive."""
-    if score is not None and scale:
-        low = score <= (2 if scale == 5 else 6 if scale == 10 else 60)
-        if low:
-            return -1
-    if sentiment <= NEGATIVE:
-        return -1
-    if sentiment >= POSITIVE:
-        return 1
-    return 0

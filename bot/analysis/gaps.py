@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from bot.analysis.caveats import caveats_for
 from bot.analysis.stats import Z95, two_prop_z, wilson
 from bot.citations import CitationBook, refs
 from bot.filters import Filters
@@ -168,6 +169,7 @@ class GapReport:
             "ranked": v.ranked,
             "score": round(v.score, 3),
             "citations": cits,
+            "caveats": caveats_for(index.corpus(), [v.segment]),
         }
 
     def _themes(self, v: SegmentView) -> list[str]:
@@ -585,6 +587,8 @@ def render_gaps_text(index: Index, report: GapReport, explain: bool) -> str:
         )
     for p in report.problems:
         lines.append(f"Note: {p}")
+    shown = [v.segment for v in report.gaps + report.not_ranked]
+    lines += [f"Caveat: {c}" for c in caveats_for(index.corpus(), shown)]
     if explain:
         lines.append("\nMetric -> theme links:")
         for lk in report.links:

@@ -34,5 +34,7 @@ def index_stats(settings: Settings) -> dict[str, Any]:
         "segments": segments,
         "themes": dict(sorted(themes.items(), key=lambda x: -x[1])),
         "negative": int(((corpus.polarity < 0) & verb).sum()),
+        "positive": int(((corpus.polarity > 0) & verb).sum()),
+        "intents": dict(Counter(corpus.intent[verb].tolist()).most_common()),
         "reindex_running": lock_holder(settings),
     }

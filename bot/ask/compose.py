@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from bot.analysis.caveats import caveats_for
 from bot.ask.understand import understand
 from bot.citations import Answer, CitationBook, Hit, freshness, lap, pct, refs, scope_label, timed
 from bot.filters import Filters
@@ -93,6 +94,8 @@ def compose(
         lap(t, "retrieve")
 
     lines.append(METHOD)
+    shown = [s for vs in f.segments.values() for s in vs]
+    shown += [g["segment"] for g in gaps_json or []]
     fresh = freshness(corpus)
     t["total"] = round((t["_last"] - t["_t0"]) * 1000, 2)
     timings = {k: v for k, v in t.items() if not k.startswith("_")}
@@ -107,6 +110,7 @@ def compose(
         freshness=fresh,
         gaps=gaps_json,
         enough_evidence=enough,
+        caveats=caveats_for(corpus, shown),
     )
 
 

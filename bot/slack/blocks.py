@@ -241,6 +241,7 @@ def answer_blocks(
         told = sum(1 for line in answer.answer.splitlines() if _GAP_LINE.match(line))
         head += sections(gap_table(answer.gaps, rows=told or 8), "gaps")
     head += sections(after, "summary-more")
+    head += [context(f":warning: {escape(c)}") for c in answer.caveats]
     shown = answer.citations[:page]
     body: list[Block] = []
     if shown:

@@ -115,3 +115,42 @@ def test_chroma_hnsw_path_answers_like_the_in_memory_path(
     exact, approx = airline_engine.ask(question), hnsw.ask(question)
     assert approx.answer == exact.answer
     assert [c.id for c in approx.citations] == [c.id for c in exact.citations]
+
+
+def test_delta_figures_carry_a_caveat_that_its_tweets_address_jetblue(
+    airline_engine: Engine,
+) -> None:
+    """The 'Delta' label of this data set holds tweets to @JetBlue: every figure says so."""
+    a = airline_engine.ask("Where do customers disagree with our on-time stats?")
+    delta = next(g for g in a.gaps or [] if g["segment"] == "Delta")
+    (caveat,) = delta["caveats"]
+    assert "'Delta' verbatims address @JetBlue" in caveat
+    assert any("@JetBlue" in c for c in a.as_dict()["caveats"])
+    united = airline_engine.ask("What do United customers complain about most?")
+    assert united.caveats == []  # a segment whose tweets are its own carries none
+    delta_q = airline_engine.ask("What do Delta customers complain about?")
+    assert delta_q.caveats and "JetBlue" in delta_q.caveats[0]
+    n_delta = int(airline_engine.corpus().segment_mask("airline", ["Delta"]).sum())
+    assert f"of {n_delta:,} 'Delta' verbatims" in delta_q.caveats[0]
+
+
+def test_polarity_matches_the_hidden_labels_far_better_than_vader(airline_engine: Engine) -> None:
+    """Stored polarity against the annotators' sentiment (never ingested)."""
+    labels = {}
+    with TWEETS.open(newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            labels.setdefault(row["tweet_id"], row["airline_sentiment"])
+    corpus = airline_engine.corpus()
+    verb = np.flatnonzero(corpus.is_verbatim)
+    gold = np.array([labels[corpus.ids[i].split(":", 1)[1]] == "negative" for i in verb])
+    neg = corpus.polarity[verb] < 0
+    share = neg.mean()
+    precision = (neg & gold).sum() / neg.sum()
+    recall = (neg & gold).sum() / gold.sum()
+    print(
+        f"\nshare negative {share:.3f} (labels {gold.mean():.3f}) P {precision:.3f} R {recall:.3f}"
+    )
+    assert share > 0.45  # VADER read 30.4% of these tweets as negative; the labels say 62.7%
+    assert precision > 0.85 and recall > 0.65
+    complaint = corpus.intent[verb] == "complaint"
+    assert (complaint == neg).all()  # a negative verbatim is a complaint, and only those
