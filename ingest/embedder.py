@@ -44,7 +44,7 @@ def default_model_path() -> Path:
 
 def default_tokenizer_path() -> Path:
     """MiniLM's tokenizer.json, shipped inside the package (Apache-2.0; ingest/models/README.md)."""
-    return Path(__file__).parent / "models" / "minilm-tokenizer.json"
+    return Path(__file__).parent / "models" / "all-MiniLM-L6-v2" / "tokenizer.json"
 
 
 @lru_cache(maxsize=8)
