@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from bot.analysis.caveats import caveats_for
-from bot.ask.understand import understand
+from bot.analysis.stats import wilson
+from bot.ask.understand import Understanding, understand
 from bot.citations import Answer, CitationBook, Hit, freshness, lap, pct, refs, scope_label, timed
 from bot.filters import Filters
 from ingest.errors import QuestionError
@@ -111,6 +112,7 @@ def compose(
         gaps=gaps_json,
         enough_evidence=enough,
         caveats=caveats_for(corpus, shown),
+        extra={"intent": u.intent, "top_n": u.top_n},
     )
 
 
@@ -161,6 +163,8 @@ def _verbatim_lines(
             )
             _segment_breakdown(index, u, book, qvec, theme, lines)
         return True
+    if u.intent == "share":
+        return _share_lines(index, u, book, qvec, scope, f"{who}verbatims{when}", lines)
     if u.intent == "complaints":
         counts = []
         any_complaint = none.copy()
@@ -180,7 +184,7 @@ def _verbatim_lines(
         lines.append(
             f"Most raised complaints among {n:,} {who}verbatims{when} ({n_c:,} raise at least one):"
         )
-        for k, theme in counts[:3]:
+        for k, theme in counts[: u.top_n or 3]:
             hits = index.search(
                 u.question + " " + index.label(theme), f, k=6, theme_filter=[theme], qvec=qvec
             )
@@ -208,6 +212,32 @@ def _verbatim_lines(
         f"{pct(pos, n)} positive. Closest matches: {refs(ns)}."
     )
     return True
+
+
+def _share_lines(
+    index: Index,
+    u: Understanding,
+    book: CitationBook,
+    qvec: np.ndarray,
+    scope: np.ndarray,
+    what: str,
+    lines: list[str],
+) -> bool:
+    """'How many customers are unhappy?': the share, with its interval, and examples of it."""
+    corpus = index.corpus()
+    n = int(scope.sum())
+    neg = int((scope & (corpus.polarity < 0)).sum())
+    pos = int((scope & (corpus.polarity > 0)).sum())
+    lo, hi = wilson(neg, n)
+    f = copy.deepcopy(u.filters)
+    f.polarity = -1
+    ns = book.cite(index.search(u.question, f, k=8, qvec=qvec), 3)
+    lines.append(
+        f"Of {n:,} {what}, {neg:,} ({pct(neg, n)}, 95% CI {100 * lo:.1f}-{100 * hi:.1f}%) read as "
+        f"negative, {pos:,} ({pct(pos, n)}) as positive and {n - neg - pos:,} as neutral "
+        f"{refs(ns)}."
+    )
+    return bool(n)
 
 
 def strong_enough(hits: list[Hit]) -> bool:

@@ -15,7 +15,7 @@ from ingest.dates import MONTHS as MONTH_NAMES
 from ingest.dates import parse_date
 from ingest.themes import ThemeAssigner
 
-Intent = Literal["gap", "complaints", "praise", "general"]
+Intent = Literal["gap", "share", "complaints", "praise", "general"]
 
 GAP_WORDS = re.compile(
     r"\b(disagree\w*|gaps?|perception|agree with|match(es)? (our|the)|contradict\w*|"
@@ -32,6 +32,38 @@ COMPLAINT_WORDS = re.compile(
     r"negative|worst|hate|annoy\w*|upset|dissatisf\w*|wrong|bad|fail\w*)\b",
     re.I,
 )
+# "how many customers are unhappy?", "what share of reviews are negative?": a share, not a list
+SHARE_WORDS = re.compile(
+    r"\b(how many|what (share|percent\w*|proportion|fraction|part)|share of|percent\w* of|"
+    r"proportion of|fraction of|how much of)\b.*\b(unhappy|happy|negative|positive|satisf\w*|"
+    r"dissatisf\w*|angry|upset|annoyed|frustrated|pleased|delighted|complain\w*|detractors?|"
+    r"promoters?)\b",
+    re.I,
+)
+_NUMBERS = {w: i for i, w in enumerate(
+    "one two three four five six seven eight nine ten".split(), start=1
+)}  # fmt: skip
+TOP_N = re.compile(
+    r"\b(?:top|biggest|main|largest|most common|leading|first)\s+(\d{1,2}|"
+    + "|".join(_NUMBERS)
+    + r")\b|\b(\d{1,2}|"
+    + "|".join(_NUMBERS)
+    + r")\s+(?:biggest|main|largest|most common|top|leading|most (?:raised|frequent))\b",
+    re.I,
+)
+MAX_TOP_N = 10
+
+
+def find_top_n(question: str) -> int | None:
+    """'top five', 'top 3', 'the 4 biggest': how many lines a ranked answer should have."""
+    m = TOP_N.search(question)
+    if not m:
+        return None
+    word = (m.group(1) or m.group(2)).lower()
+    n = int(word) if word.isdigit() else _NUMBERS[word]
+    return max(1, min(MAX_TOP_N, n))
+
+
 PRAISE_WORDS = re.compile(
     r"\b(praise\w*|love|loved|like|happy|positive|compliment\w*|best|"
     r"delight\w*|thank\w*|great)\b",
@@ -53,6 +85,7 @@ class Understanding:
     intent: Intent
     mentions_metrics: bool
     theme_scores: dict[str, float] = field(default_factory=dict)
+    top_n: int | None = None  # "top five complaints": five lines, not the default three
 
 
 def _norm(s: str) -> str:
@@ -177,6 +210,8 @@ def understand(
     filters.themes, theme_scores = detect_themes(question, qvec, assigner)
     if GAP_WORDS.search(question):
         intent: Intent = "gap"
+    elif SHARE_WORDS.search(question) and not filters.themes:
+        intent = "share"
     elif COMPLAINT_WORDS.search(question):
         intent = "complaints"
         filters.polarity = -1
@@ -191,4 +226,5 @@ def understand(
         intent=intent,
         mentions_metrics=bool(METRIC_WORDS.search(question)),
         theme_scores=theme_scores,
+        top_n=find_top_n(question),
     )

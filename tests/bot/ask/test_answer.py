@@ -108,3 +108,30 @@ def test_hybrid_beats_neither_less_than_each_mode_alone(demo_engine: Engine) -> 
         assert (np.diff(scores) <= 1e-12).all()
         rows = demo_engine.corpus().rows
         assert all(rows[h.idx]["segments"]["region"] == "West" for h in hits)
+
+
+def test_how_many_are_unhappy_is_answered_with_the_share(demo_engine: Engine) -> None:
+    a = demo_engine.ask("How many customers are unhappy?")
+    corpus = demo_engine.corpus()
+    verb = corpus.is_verbatim
+    n, neg = int(verb.sum()), int((verb & (corpus.polarity < 0)).sum())
+    assert a.extra["intent"] == "share"
+    assert f"Of {n:,} verbatims, {neg:,} ({100 * neg / n:.1f}%, 95% CI" in a.answer
+    assert a.citations and all(
+        corpus.polarity[corpus.index[c.id]] < 0 for c in a.citations
+    )  # the examples are unhappy ones
+    south = demo_engine.ask("What share of South customers are dissatisfied?")
+    assert south.extra["intent"] == "share" and south.filters["segments"] == {"region": ["South"]}
+
+
+@pytest.mark.parametrize(("words", "n"), [("top five", 5), ("top 2", 2), ("4 biggest", 4)])
+def test_top_n_complaints_means_n_lines(demo_engine: Engine, words: str, n: int) -> None:
+    a = demo_engine.ask(f"What are the {words} complaints from customers?")
+    ranked = [line for line in a.answer.splitlines() if line.startswith("- ")]
+    themes_with_complaints = sum(
+        1
+        for m in demo_engine.corpus().complaints.values()
+        if (m & demo_engine.corpus().is_verbatim).any()
+    )
+    assert len(ranked) == min(n, themes_with_complaints)
+    assert a.extra["top_n"] == n
