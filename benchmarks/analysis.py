@@ -150,7 +150,7 @@ def findings(res: dict[str, Any]) -> Iterator[str]:
                 f"On the HNSW path (above `dense_in_memory_max`) a filter is what costs: at "
                 f"{n0(q['records'])} records the 100 nearest with a `kind = verbatim` filter take "
                 f"{filtered:.0f} ms (p95), without a filter {bare:.1f} ms (Chroma scans an "
-                "allow-list). So `bot.retrieval` sends one unfiltered query per question (its "
+                "allow-list). So `bot.ask.retrieval` sends one unfiltered query per question (its "
                 "2,000 nearest) and ranks each search inside it, reads the vectors of small "
                 "candidate sets by id, and sends filters to Chroma only when neither applies; "
                 "further gains need the filter inside the index (or metric lines in their own "
