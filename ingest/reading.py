@@ -14,7 +14,6 @@ VADER alone read 41% of negative airline tweets as positive. Three reasons, thre
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
@@ -22,7 +21,6 @@ from typing import Literal
 from ingest.sentiment import NEGATIVE, POSITIVE, compound
 
 Intent = Literal["complaint", "request", "praise", "question", "other"]
-INTENTS: tuple[Intent, ...] = ("complaint", "request", "praise", "question", "other")
 READING_VERSION = "2"  # part of the enrichment fingerprint: a new version re-reads every record
 
 _URL = re.compile(r"https?://\S+|www\.\S+", re.I)
@@ -84,23 +82,20 @@ class Reading:
     intent: Intent
 
 
-def _names_pattern(names: Iterable[str]) -> re.Pattern[str] | None:
+@lru_cache(maxsize=64)
+def _names_pattern(names: tuple[str, ...]) -> re.Pattern[str] | None:
+    """One regex for the segment values of a chunk (the same tuple for every record in it)."""
     words = sorted({n.strip() for n in names if n and len(n.strip()) >= 3}, key=len, reverse=True)
     if not words:
         return None
     return re.compile(r"\b(" + "|".join(re.escape(w) for w in words) + r")\b", re.I)
 
 
-@lru_cache(maxsize=64)
-def _cached_names(names: tuple[str, ...]) -> re.Pattern[str] | None:
-    return _names_pattern(names)
-
-
 def clean(text: str, names: tuple[str, ...] = ()) -> str:
     """The words that carry a customer's tone: no links, handles or names."""
     t = _URL.sub(" ", text)
     t = _HANDLE.sub(" ", t)
-    pat = _cached_names(names)
+    pat = _names_pattern(names)
     if pat is not None:
         t = pat.sub(" ", t)
     return t.replace("#", " ")

@@ -12,6 +12,7 @@ from bot.analysis.caveats import caveats_for
 from bot.analysis.stats import wilson
 from bot.ask.understand import Understanding, understand
 from bot.citations import Answer, CitationBook, Hit, freshness, lap, pct, refs, scope_label, timed
+from bot.corpus import Corpus
 from bot.filters import Filters
 from ingest.errors import QuestionError
 
@@ -204,8 +205,7 @@ def _verbatim_lines(
             "to this question."
         )
         return False
-    neg = int((scope & (corpus.polarity < 0)).sum())
-    pos = int((scope & (corpus.polarity > 0)).sum())
+    neg, pos = _polarity_counts(corpus, scope)
     ns = book.cite(hits, 5)
     lines.append(
         f"Across {n:,} {who}verbatims{when}, {pct(neg, n)} are negative and "
@@ -226,8 +226,7 @@ def _share_lines(
     """'How many customers are unhappy?': the share, with its interval, and examples of it."""
     corpus = index.corpus()
     n = int(scope.sum())
-    neg = int((scope & (corpus.polarity < 0)).sum())
-    pos = int((scope & (corpus.polarity > 0)).sum())
+    neg, pos = _polarity_counts(corpus, scope)
     lo, hi = wilson(neg, n)
     f = copy.deepcopy(u.filters)
     f.polarity = -1
@@ -238,6 +237,11 @@ def _share_lines(
         f"{refs(ns)}."
     )
     return bool(n)
+
+
+def _polarity_counts(corpus: Corpus, scope: np.ndarray) -> tuple[int, int]:
+    """Negative and positive verbatims in scope."""
+    return int((scope & (corpus.polarity < 0)).sum()), int((scope & (corpus.polarity > 0)).sum())
 
 
 def strong_enough(hits: list[Hit]) -> bool:
