@@ -18,6 +18,7 @@ import numpy as np
 from ingest.catalog import Catalog
 from ingest.config import Settings
 from ingest.errors import StoreError
+from ingest.scores import infer_kind
 from ingest.textnorm import dedupe_key
 
 log = logging.getLogger("cxbot.corpus")
@@ -58,6 +59,10 @@ class Corpus:
     cache_dir: Path | None = None
     generation: int = 0  # the index generation it was loaded from (see ingest.generations)
     collection: str | None = None  # that generation's Chroma collection
+    # the respondent's own score (NaN when none) and its kind per record ("" when unknown):
+    # what bot.analysis.drivers counts the score and its drivers over
+    score: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    score_kind: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=object))
     _vectors: np.ndarray | None = None
     _vectors_tried: bool = False
 
@@ -189,6 +194,10 @@ def build_corpus(catalog: Catalog) -> Corpus:
             if v:
                 codes[n] = index.setdefault(v, len(index) + 1)
         seg_index[k], seg_codes[k] = index, codes
+    sources = catalog.sources()
+    score = np.array(
+        [float(r["score"]) if r["score"] is not None else np.nan for r in rows], dtype=np.float64
+    )
     stemmer = _stemmer()
     bm25 = None
     if rows:
@@ -225,8 +234,30 @@ def build_corpus(catalog: Catalog) -> Corpus:
         dedupe=[dedupe_key(str(r["text"])) for r in rows],
         bm25=bm25,
         stemmer=stemmer,
-        sources=catalog.sources(),
+        sources=sources,
+        score=score,
+        score_kind=_score_kinds(rows, sources, score, is_verbatim),
     )
+
+
+def _score_kinds(
+    rows: list[dict[str, Any]],
+    sources: list[dict[str, object]],
+    score: np.ndarray,
+    is_verbatim: np.ndarray,
+) -> np.ndarray:
+    """Each verbatim's score kind: its source's stored kind, or (a catalog from before score
+    kinds) the kind its stored values imply."""
+    src = np.array([r["source"] for r in rows], dtype=object)
+    out = np.full(len(rows), "", dtype=object)
+    stored = {str(s["source"]): s.get("score_kind") for s in sources}
+    has = is_verbatim & ~np.isnan(score)
+    for name in sorted(set(src[has].tolist())):
+        m = has & (src == name)
+        kind = stored.get(name) or infer_kind(None, score[m].tolist())
+        if kind:
+            out[m] = kind
+    return out
 
 
 _LOCK = threading.RLock()
