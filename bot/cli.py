@@ -14,6 +14,7 @@ from rich.console import Console
 
 from ingest.config import ColumnMap, Settings, SourceSpec, load_sources_config
 from ingest.errors import ConfigError, CxbotError, QuestionError
+from ingest.scores import KINDS
 
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -46,6 +47,13 @@ def ingest(
     text_column: Annotated[str | None, typer.Option()] = None,
     date_column: Annotated[str | None, typer.Option()] = None,
     score_column: Annotated[str | None, typer.Option()] = None,
+    score_kind: Annotated[
+        str | None,
+        typer.Option(
+            help="What the score column holds: nps (0-10), csat (1-5, share of 4-5) or stars "
+            "(1-5, mean). Default: from the column's name and values."
+        ),
+    ] = None,
     segment_column: Annotated[list[str] | None, typer.Option()] = None,
     period_column: Annotated[str | None, typer.Option()] = None,
     metric_column: Annotated[list[str] | None, typer.Option()] = None,
@@ -81,11 +89,17 @@ def ingest(
         if files:
             if kind not in ("survey", "metrics"):
                 raise ConfigError("--kind must be 'survey' or 'metrics' when files are given.")
+            if score_kind is not None and score_kind not in KINDS:
+                raise ConfigError(
+                    f"--score-kind '{score_kind}' is not one of {', '.join(KINDS)}.",
+                    "nps: 0-10; csat: 1-5, the share of 4-5; stars: 1-5, the mean.",
+                )
             cols = ColumnMap(
                 id=id_column,
                 text=text_column,
                 date=date_column,
                 score=score_column,
+                score_kind=score_kind,  # type: ignore[arg-type]
                 segments=segment_column or [],
                 period=period_column,
                 metrics=metric_column or [],

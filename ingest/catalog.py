@@ -28,7 +28,8 @@ CREATE TABLE IF NOT EXISTS records(
   complaints TEXT NOT NULL DEFAULT '[]', intent TEXT NOT NULL DEFAULT 'other');
 CREATE INDEX IF NOT EXISTS records_source ON records(source);
 CREATE TABLE IF NOT EXISTS sources(
-  source TEXT PRIMARY KEY, path TEXT, kind TEXT, indexed_at TEXT, records INTEGER);
+  source TEXT PRIMARY KEY, path TEXT, kind TEXT, indexed_at TEXT, records INTEGER,
+  score_kind TEXT);
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);
 """
 
@@ -48,6 +49,9 @@ class Catalog:
         cols = {r[1] for r in self.db.execute("PRAGMA table_info(records)")}
         if "intent" not in cols:  # a catalog from before intents: the next ingest fills it in
             self.db.execute("ALTER TABLE records ADD COLUMN intent TEXT NOT NULL DEFAULT 'other'")
+        cols = {r[1] for r in self.db.execute("PRAGMA table_info(sources)")}
+        if "score_kind" not in cols:  # from before score kinds: the bot infers it meanwhile
+            self.db.execute("ALTER TABLE sources ADD COLUMN score_kind TEXT")
 
     def close(self) -> None:
         self.db.close()
@@ -69,7 +73,8 @@ class Catalog:
 
     def sources(self) -> list[dict[str, object]]:
         cur = self.db.execute(
-            "SELECT source, path, kind, indexed_at, records FROM sources ORDER BY source"
+            "SELECT source, path, kind, indexed_at, records, score_kind FROM sources "
+            "ORDER BY source"
         )
         cols = [c[0] for c in cur.description]
         return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
@@ -139,10 +144,14 @@ class Catalog:
         db.executemany("DELETE FROM records WHERE id=?", [(i,) for i in ids])
 
     @staticmethod
-    def record_source(db: sqlite3.Connection, source: str, path: str, kind: str) -> None:
+    def record_source(
+        db: sqlite3.Connection, source: str, path: str, kind: str, score_kind: str | None = None
+    ) -> None:
         n = db.execute("SELECT COUNT(*) FROM records WHERE source=?", (source,)).fetchone()[0]
         db.execute(
-            "INSERT OR REPLACE INTO sources VALUES(?,?,?,?,?)", (source, path, kind, now_iso(), n)
+            "INSERT OR REPLACE INTO sources(source, path, kind, indexed_at, records, score_kind) "
+            "VALUES(?,?,?,?,?,?)",
+            (source, path, kind, now_iso(), n, score_kind),
         )
 
     @staticmethod

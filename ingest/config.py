@@ -27,6 +27,7 @@ from pydantic_settings import (
 from ingest.errors import ConfigError
 from ingest.generations import Generation
 from ingest.generations import current as current_generation
+from ingest.scores import ScoreKind
 
 Kind = Literal["survey", "metrics"]
 
@@ -155,6 +156,7 @@ class ColumnMap(BaseModel):
     text: str | None = None
     date: str | None = None
     score: str | None = None
+    score_kind: ScoreKind | None = None  # nps, csat or stars; None: from the name and values
     url: str | None = None
     segments: list[str] = Field(default_factory=list)
     period: str | None = None

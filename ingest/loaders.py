@@ -18,6 +18,7 @@ from ingest.dates import ColumnDates, column_dates, looks_like_date, parse_colum
 from ingest.errors import ColumnError, SourceError
 from ingest.facts import direction_for, extract_facts, unit_for
 from ingest.schema import MetricFact, Record, Rejected
+from ingest.scores import LABEL, RANGE_TEXT, ScoreKind, bad_value_reason, fits, infer_kind
 from ingest.seen import SeenSet
 from ingest.textnorm import normalise
 
@@ -546,6 +547,7 @@ class SurveyStream:
     records: Iterator[Record]
     rejected: list[Rejected]
     warnings: list[Rejected]
+    score_kind: ScoreKind | None = None  # what the score column holds (ingest.scores)
 
 
 def load_survey(path: Path, spec: SourceSpec, max_text_chars: int = 20_000) -> LoadResult:
@@ -584,7 +586,8 @@ def iter_survey(path: Path, spec: SourceSpec, max_text_chars: int = 20_000) -> S
             raise SourceError(str(path), str(exc)) from None
         if warning:
             table.warnings.append(Rejected(source=source, field=date_col, reason=warning))
-    result = SurveyStream(source, iter(()), table.rejected, table.warnings)
+    score_kind = _score_kind(table, path, source, cols.score_kind, score_col)
+    result = SurveyStream(source, iter(()), table.rejected, table.warnings, score_kind)
     result.records = _survey_records(
         table,
         result,
@@ -595,6 +598,43 @@ def iter_survey(path: Path, spec: SourceSpec, max_text_chars: int = 20_000) -> S
         dates,
     )
     return result
+
+
+def _score_kind(
+    table: Table, path: Path, source: str, given: ScoreKind | None, score_col: str | None
+) -> ScoreKind | None:
+    """The kind set in the spec, else inferred from the column's name and first values; a
+    column that fits no known scale is kept, with one warning saying how to set the kind."""
+    if score_col is None:
+        if given is not None:
+            raise ColumnError(
+                str(path),
+                f"score_kind is {given} but there is no score column.",
+                "Name it with --score-column (columns.score). "
+                f"Columns: {', '.join(table.columns)}.",
+            )
+        return None
+    if given is not None:
+        return given
+    values = []
+    for v in _sample(table, score_col, HEAD_ROWS):
+        try:
+            values.append(float(v.replace(",", ".")))
+        except ValueError:
+            continue
+    kind = infer_kind(score_col, values)
+    if kind is None and values:
+        scales = "; ".join(f"{LABEL[k]} {RANGE_TEXT[k]}" for k in ("nps", "csat", "stars"))
+        table.warnings.append(
+            Rejected(
+                source=source,
+                field=score_col,
+                reason=f"the scores (from {min(values):g} to {max(values):g}) fit no known "
+                f"scale ({scales}); they are kept, but key drivers need to know what they mean. "
+                "Set columns.score_kind in sources.yaml or --score-kind (nps, csat, stars).",
+            )
+        )
+    return kind
 
 
 def _survey_records(
@@ -666,18 +706,29 @@ def _survey_records(
                 )
         score = None
         if score_col and _str(row.get(score_col)):
+            raw = _str(row.get(score_col))
             try:
-                score = float(_str(row.get(score_col)).replace(",", "."))
+                score = float(raw.replace(",", "."))
             except ValueError:
                 result.warnings.append(
                     Rejected(
                         source=source,
                         row=str(rownum),
                         field=score_col,
-                        reason=f"'{_str(row.get(score_col))}' is not a number; "
-                        "kept without a score.",
+                        reason=f"'{raw}' is not a number; kept without a score. Fix the value "
+                        "or leave it empty.",
                     )
                 )
+            if score is not None and result.score_kind and not fits(result.score_kind, score):
+                result.warnings.append(
+                    Rejected(
+                        source=source,
+                        row=str(rownum),
+                        field=score_col,
+                        reason=bad_value_reason(result.score_kind, raw),
+                    )
+                )
+                score = None
         segments = dict(spec.segments)
         for c in seg_cols:
             v = normalise(_str(row.get(c)))

@@ -38,6 +38,7 @@ from ingest.locks import ingest_lock
 from ingest.reading import READING_VERSION, read
 from ingest.redact import redact
 from ingest.schema import IngestSummary, Record, Rejected
+from ingest.scores import SCALE
 from ingest.seen import SeenSet
 from ingest.sentiment import score_scale
 from ingest.store import VectorStore
@@ -79,6 +80,7 @@ class _Opened:
     records: Iterator[Record]
     rejected: list[Rejected]
     warnings: list[Rejected]
+    score_kind: str | None = None  # nps / csat / stars (ingest.scores); None: no known kind
 
 
 def _open(path: Path, spec: SourceSpec, settings: Settings) -> _Opened:
@@ -86,7 +88,9 @@ def _open(path: Path, spec: SourceSpec, settings: Settings) -> _Opened:
     source = spec.name or path.name
     if spec.kind == "survey":
         st = iter_survey(path, spec, settings.max_text_chars)
-        return _Opened(source, str(path), spec.kind, st.records, st.rejected, st.warnings)
+        return _Opened(
+            source, str(path), spec.kind, st.records, st.rejected, st.warnings, st.score_kind
+        )
     res = load_metrics(path, spec, settings.max_text_chars)
     return _Opened(source, str(path), spec.kind, iter(res.records), res.rejected, res.warnings)
 
@@ -288,10 +292,12 @@ def _write(
         with catalog.transaction() as db:
             writer.db = db
             seen_ids = SeenSet()
+            kinds: dict[str, str | None] = {}  # a source's score kind: its first file's
             try:
                 for src in opened:
                     writer.source(src, catalog.hashes(src.source), seen_ids, settings)
-                    Catalog.record_source(db, src.source, src.path, src.kind)
+                    kind = _source_score_kind(kinds, src, summary)
+                    Catalog.record_source(db, src.source, src.path, src.kind, kind)
             finally:
                 writer.close()  # every Chroma write lands (or fails) before the commit
             if gap_config is not None:
@@ -304,6 +310,24 @@ def _write(
     finally:
         catalog.close()
     return writer.gone
+
+
+def _source_score_kind(
+    kinds: dict[str, str | None], src: _Opened, summary: IngestSummary
+) -> str | None:
+    """One score kind per source: the first file's; a file that reads differently is named."""
+    first = kinds.setdefault(src.source, src.score_kind)
+    if first is None and src.score_kind is not None:
+        kinds[src.source] = first = src.score_kind
+    if src.score_kind is not None and src.score_kind != first:
+        summary.warnings.append(
+            Rejected(
+                source=src.source,
+                reason=f"{Path(src.path).name}'s scores read as {src.score_kind}, the source's "
+                f"other files as {first}; {first} is used. Set columns.score_kind to say which.",
+            )
+        )
+    return first
 
 
 class _Writer:
@@ -383,7 +407,9 @@ class _Writer:
                 else:
                     self.summary.unchanged += 1
             if not scale_known:
-                scale = score_scale([r.score for r in chunk if r.score is not None])
+                scale = SCALE.get(src.score_kind or "") or score_scale(
+                    [r.score for r in chunk if r.score is not None]
+                )
                 scale_known = True
             self.read += len(chunk)
             if self.progress:

@@ -25,6 +25,7 @@ RANGE_TEXT = {
     "stars": "1-5",
 }
 FIT = 0.95  # share of a column's values a kind must hold to be inferred from them
+NAMED_FIT = 0.8  # less when the column's name says the kind: a few typos do not undo it
 
 _NAME_KIND: list[tuple[re.Pattern[str], ScoreKind]] = [
     (re.compile(r"nps|net.?promoter|recommend|likelihood", re.I), "nps"),
@@ -61,7 +62,7 @@ def infer_kind(column: str | None, values: Iterable[float]) -> ScoreKind | None:
         return sum(fits(kind, v) for v in vals) / len(vals)
 
     named = next((k for p, k in _NAME_KIND if column and p.search(column)), None)
-    if named is not None and share(named) >= FIT:
+    if named is not None and share(named) >= NAMED_FIT:
         return named
     if share("stars") >= FIT:
         return "csat" if named == "csat" else "stars"
