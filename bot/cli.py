@@ -1,5 +1,6 @@
-"""`cxbot`: ingest, ask, gaps, stats, serve. Library errors become one clear line and an exit code:
-0 ok, 1 finished but some rows/files were rejected (or not enough evidence), 2 nothing done."""
+"""`cxbot`: ingest, ask, gaps, drivers, stats, serve. Library errors become one clear line and an
+exit code: 0 ok, 1 finished but some rows/files were rejected (or not enough evidence), 2 nothing
+done."""
 
 from __future__ import annotations
 
@@ -245,6 +246,77 @@ def gaps(
         out.print(render_gaps_text(engine, report, explain), markup=False)
     if not report.gaps:
         raise typer.Exit(1)
+
+
+@app.command()
+def drivers(
+    score: Annotated[
+        str | None,
+        typer.Option(help="Which score, when several exist: nps, csat, stars or a source name."),
+    ] = None,
+    segment: Annotated[list[str] | None, typer.Option(help="Only this segment value.")] = None,
+    since: Annotated[str | None, typer.Option(help="First day, YYYY-MM-DD.")] = None,
+    until: Annotated[str | None, typer.Option(help="Last day, YYYY-MM-DD.")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Key drivers: which themes cost the score (NPS, CSAT, stars) most, with n, intervals and
+    low-score verbatims quoted."""
+    from bot.analysis.drivers import NoScore, cite_drivers, render_drivers_text
+    from bot.analysis.drivers import drivers as key_drivers
+    from bot.citations import CitationBook, freshness
+    from bot.engine import Engine
+    from bot.filters import Filters
+
+    try:
+        engine = Engine(settings())
+        corpus = engine.corpus()
+        f = Filters(
+            segments=_segments(corpus, segment or []),
+            since=_day(since, "--since"),
+            until=_day(until, "--until"),
+        )
+        report = key_drivers(engine, f, score=score)
+    except NoScore as exc:
+        fail(exc, 1)
+        return
+    except CxbotError as exc:
+        fail(exc)
+        return
+    enough = report.score.n >= engine.settings.min_segment_n
+    if as_json:
+        book = CitationBook(corpus, 40)
+        if enough:
+            cite_drivers(engine, report, book, top=len(report.drivers))
+        doc = report.as_dict()
+        doc["citations"] = [c.as_dict() for c in book.items]
+        doc["freshness"] = freshness(corpus)
+        print(json.dumps(doc, ensure_ascii=False, indent=2))
+    else:
+        out.print(render_drivers_text(engine, report), markup=False)
+        out.print(f"\n{freshness(corpus)}", style="dim")
+    if not enough:
+        raise typer.Exit(1)
+
+
+def _segments(corpus: Any, values: list[str]) -> dict[str, list[str]]:
+    """--segment VALUE -> {key: [values]}, matched case-insensitively to the verbatims' own."""
+    out: dict[str, list[str]] = {}
+    for v in values:
+        hits = [
+            (key, known)
+            for key, vals in corpus.segment_values.items()
+            for known in vals
+            if known.casefold() == v.strip().casefold()
+        ]
+        if not hits:
+            sample = ", ".join(x for vals in corpus.segment_values.values() for x in vals[:5])
+            raise ConfigError(
+                f"No verbatims have the segment value '{v}'.",
+                f"Some values: {sample or '(no segments indexed)'}.",
+            )
+        for key, known in hits[:1]:
+            out.setdefault(key, []).append(known)
+    return out
 
 
 @app.command()

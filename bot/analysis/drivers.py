@@ -462,6 +462,15 @@ def _estimate(
         else:
             report.drivers.append(d)
     report.drivers.sort(key=lambda d: (d.impact, d.theme))
+    col = {t: c.x[:, j] for j, t in enumerate(c.names)}
+    for i, a in enumerate(report.drivers):
+        same = [b for b in report.drivers[i + 1 :] if np.array_equal(col[a.theme], col[b.theme])]
+        if same:
+            report.notes.append(
+                f"{a.label} and {', '.join(b.label for b in same)} are raised by the same "
+                "verbatims: their separate effects cannot be told apart (the controlled "
+                "estimate splits it between them)."
+            )
     report.too_small.sort(key=lambda d: (-d.n, d.theme))
     rank = 0
     for d in report.drivers:
@@ -681,7 +690,7 @@ def render_drivers_text(index: Index, report: DriverReport) -> str:
         )
         for d in report.drivers:
             star = "* " if d.fix_rank else "  "
-            lines.append(star + driver_line(report, d))
+            lines.append(star + driver_line(report, d, d.fix_rank or None))
         if not report.fix_first:
             lines.append(f"No theme clearly lowers the {report.label}.")
         explained = [d.label for d in report.drivers if d.explained]
