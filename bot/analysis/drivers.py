@@ -244,15 +244,42 @@ def _r(v: float | None, nd: int = 3) -> float | None:
 # ---------------------------------------------------------------- which score
 
 
+@dataclass
+class _ScoreIndex:
+    """Per corpus version, once: source codes and a mask of scored verbatims per kind (string
+    comparisons over 100k records cost more than the whole analysis)."""
+
+    names: list[str]  # source names; codes index them
+    codes: np.ndarray
+    kinds: dict[str, np.ndarray]  # kind -> scored verbatims of that kind
+    unknown: np.ndarray  # scored verbatims whose kind is unknown
+
+    def sources_mask(self, sources: list[str]) -> np.ndarray:
+        table = np.array([n in sources for n in self.names], dtype=bool)
+        return table[self.codes]
+
+
+def _score_index(corpus: Corpus) -> _ScoreIndex:
+    got = corpus.memo.get("drivers.score_index")
+    if got is None:
+        names, codes = np.unique(corpus.source.astype(str), return_inverse=True)
+        scored = corpus.is_verbatim & ~np.isnan(corpus.score)
+        kinds = {k: scored & (corpus.score_kind == k) for k in KINDS}
+        unknown = scored & (corpus.score_kind == "")
+        got = _ScoreIndex([str(n) for n in names], codes.reshape(-1), kinds, unknown)
+        corpus.memo["drivers.score_index"] = got
+    return got
+
+
 def available_scores(corpus: Corpus, mask: np.ndarray) -> dict[str, dict[str, int]]:
     """kind -> source -> scored verbatims within ``mask``."""
-    has = mask & ~np.isnan(corpus.score) & (corpus.score_kind != "")
+    si = _score_index(corpus)
     out: dict[str, dict[str, int]] = {}
     for kind in KINDS:
-        m = has & (corpus.score_kind == kind)
+        m = si.kinds[kind] & mask
         if m.any():
-            names, counts = np.unique(corpus.source[m].astype(str), return_counts=True)
-            out[kind] = {str(a): int(b) for a, b in zip(names, counts, strict=True)}
+            counts = np.bincount(si.codes[m], minlength=len(si.names))
+            out[kind] = {si.names[i]: int(c) for i, c in enumerate(counts) if c}
     return out
 
 
@@ -264,9 +291,10 @@ def pick_score(
     verbatims."""
     avail = available_scores(corpus, mask)
     notes: list[str] = []
-    unknown = mask & ~np.isnan(corpus.score) & (corpus.score_kind == "")
+    si = _score_index(corpus)
+    unknown = mask & si.unknown
     if unknown.any():
-        srcs = sorted(set(corpus.source[unknown].astype(str).tolist()))
+        srcs = [si.names[i] for i in np.flatnonzero(np.bincount(si.codes[unknown]))]
         notes.append(
             f"Scores of {', '.join(srcs)} fit no known scale (NPS 0-10, CSAT or stars 1-5); "
             "not counted. Set columns.score_kind in sources.yaml (or --score-kind) and ingest "
@@ -392,8 +420,10 @@ def drivers(
             "does not say), or columns.score in sources.yaml.",
             notes,
         )
-    scope = base & (corpus.score_kind == kind) & ~np.isnan(corpus.score)
-    scope &= np.isin(corpus.source, sources)
+    si = _score_index(corpus)
+    scope = base & si.kinds[kind]
+    if len(sources) < len(available_scores(corpus, base)[kind]):
+        scope &= si.sources_mask(sources)
     idx = np.flatnonzero(scope)
     s = corpus.score[idx]
     y = contribution(kind, s)
@@ -520,8 +550,15 @@ def cite_drivers(
     """Quote low-score verbatims of each listed driver (detractors for NPS), best match first."""
     corpus = index.corpus()
     report.book = book
+    si = _score_index(corpus)
     f = copy.deepcopy(report.filters)
-    f.polarity, f.sources = -1, list(report.sources)
+    f.polarity = -1
+    base = f.mask(corpus)
+    if (base & ~si.sources_mask(report.sources)).any():  # other sources in scope: leave them out
+        f.sources = list(report.sources)
+    low = si.kinds[report.kind] & si.sources_mask(report.sources)
+    low &= low_score(report.kind, np.nan_to_num(corpus.score, nan=99.0))
+    names = index.assigner.names
     asked = [d for d in report.drivers if d.theme in report.filters.themes]
     shown = [d for d in report.fix_first if d not in asked][:top]
     if not shown and not asked:  # nothing significant: the largest estimated costs
@@ -530,26 +567,16 @@ def cite_drivers(
         if d.citations or book.full():
             continue
         f.themes = [d.theme]
-        hits = index.search(d.label, f, k=per * 6, theme_filter=[d.theme])
-        good = [h for h in hits if _is_low(corpus, report.kind, h.idx, report.sources)]
+        # the theme's own prototype (description + examples) is the query: no model call
+        qvec = index.assigner.prototypes[names.index(d.theme)] if d.theme in names else None
+        hits = index.search(d.label, f, k=per * 6, theme_filter=[d.theme], qvec=qvec)
+        good = [h for h in hits if low[h.idx]]
         if len(good) < per:  # the search found too few: the lowest scores of the theme
-            m = f.mask(corpus) & corpus.themes[d.theme] & (corpus.score_kind == report.kind)
-            m &= np.isin(corpus.source, report.sources) & ~np.isnan(corpus.score)
-            cand = np.flatnonzero(m & low_score(report.kind, np.nan_to_num(corpus.score, nan=99)))
+            cand = np.flatnonzero(base & low & corpus.themes[d.theme])
             cand = cand[np.argsort(corpus.score[cand], kind="stable")]
             seen = {h.idx for h in good}
             good += [Hit(int(i), corpus.ids[i], 0.0) for i in cand[: per * 3] if i not in seen]
         d.citations = book.cite(good, per)
-
-
-def _is_low(corpus: Corpus, kind: str, i: int, sources: list[str]) -> bool:
-    s = corpus.score[i]
-    return (
-        not math.isnan(s)
-        and corpus.score_kind[i] == kind
-        and str(corpus.source[i]) in sources
-        and bool(low_score(kind, np.array([s]))[0])
-    )
 
 
 def _when(f: Filters) -> str:
