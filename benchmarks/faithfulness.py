@@ -1,5 +1,5 @@
-"""Is an answer faithful to the store? Run any `cxbot ask --json` answer (Answer.as_dict()) or
-`cxbot gaps --json` report through it:
+"""Is an answer faithful to the store? Run any `cxbot ask --json` answer (Answer.as_dict()),
+`cxbot gaps --json` or `cxbot drivers --json` report through it:
 
     python -m benchmarks.faithfulness answer.json [--data-dir DIR]
 
@@ -10,7 +10,9 @@ Checks, each reported separately:
 * figure: every figure recounts from the catalog with the checker's own masks and formulas
   ("40 of 163 North verbatims (24.5%)" -> 40, 163 and 24.5% given the answer's filters); gap
   figures are matched to a fresh `bot.analysis.gaps.analyse()` and recounted (n, k, shares, Wilson
-  interval, rank, score, significance); "most"/"highest" lists hold the top entries;
+  interval, rank, score, significance); "most"/"highest" lists hold the top entries; key-driver
+  figures are recounted from the raw rows (score with and without each theme, the controlled
+  estimate, an independent bootstrap, the fix-first order: benchmarks/faith_drivers.py);
 * support: each record a line cites is one that line counts (in its segment, period, theme);
 * freshness: the counts and dates of the "Data indexed ..." line.
 A line with figures that no rule recognises is "unverified", which also fails the answer:
@@ -30,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.faith_drivers import DriverCheck, Raw, check_driver_lines, no_score_line
 from benchmarks.faith_gaps import GAP_RULES, check_entry
 from benchmarks.faith_lines import NUM, REF, RULES, LineContext
 from benchmarks.faith_view import NUMBER, Scope, StoreView, as_int
@@ -102,6 +105,14 @@ class Checker:
         self.settings = settings
         self.view = StoreView(settings)
         self._engine = engine
+        self._raw: Raw | None = None
+
+    @property
+    def raw(self) -> Raw:
+        """The catalog rows as the driver recount reads them (its own SQL), loaded once."""
+        if self._raw is None:
+            self._raw = Raw.load(self.settings.catalog_path)
+        return self._raw
 
     @property
     def engine(self) -> Any:
@@ -116,6 +127,8 @@ class Checker:
     ) -> Verdict:
         if "answer" in doc:
             return self.check_answer(doc)
+        if "drivers" in doc and "kind" in doc:
+            return self.check_driver_report(doc)
         if "gaps" in doc:
             return self.check_gap_report(doc, metric, segment)
         raise ValueError("not an answer (no 'answer' key) nor a gaps report (no 'gaps' key)")
@@ -129,10 +142,24 @@ class Checker:
         scope = self.view.scope_from(a.get("filters") or {})
         ctx = LineContext(self.view, scope, cites, v)
         gap_state: tuple[Any, np.ndarray] | None = None
-        for no, line in enumerate(str(a.get("answer", "")).splitlines(), 1):
+        lines = [(no, x.rstrip()) for no, x in enumerate(str(a.get("answer", "")).splitlines(), 1)]
+        driven: set[int] = set()
+        if a.get("drivers"):  # key drivers: recounted from the raw rows (faith_drivers)
+            d = a["drivers"]
+            dc = DriverCheck(
+                self.raw,
+                self.settings.min_segment_n,
+                d,
+                self.view.scope_from(d.get("filters") or {}),
+            )
+            driven = set(check_driver_lines(ctx, lines, dc))
+        for no, line in lines:
             ctx.line_no = no
-            line = line.rstrip()
-            if not line:
+            if not line or no in driven:
+                continue
+            if line.startswith("Not enough evidence: No score in "):
+                ok = no_score_line(ctx, self.raw, scope)
+                v.add("figure", f"line {no}: no score in scope", ok, "" if ok else "there is one")
                 continue
             if line.startswith("Note: "):
                 v.notes.append(f"line {no}: {line}")
@@ -190,6 +217,18 @@ class Checker:
                 report.gaps = themed
         base = self.view.scope(window) if filtered else self.view.verbatim
         return report, base
+
+    # -- `cxbot drivers --json`
+    def check_driver_report(self, doc: dict[str, Any]) -> Verdict:
+        v = Verdict(question=f"cxbot drivers ({doc.get('kind')}, filters {doc.get('filters')})")
+        cites = {int(c["n"]): c for c in doc.get("citations") or []}
+        self._citations(list(cites.values()), v)
+        scope = self.view.scope_from(doc.get("filters") or {})
+        ctx = LineContext(self.view, scope, cites, v)
+        DriverCheck(self.raw, self.settings.min_segment_n, doc, scope).check_report(ctx, cites)
+        if doc.get("freshness"):
+            self._freshness(str(doc["freshness"]), v)
+        return v
 
     # -- `cxbot gaps --json`
     def check_gap_report(

@@ -165,6 +165,7 @@ SECTIONS = [
     ("4. Retrieval quality (labels held out)", "quality"),
     ("5. Answer faithfulness (extractive mode)", "faithfulness"),
     ("6. How verbatims are read (labels held out)", "reading"),
+    ("7. Key drivers: what costs the score (issue 17)", "drivers"),
 ]
 
 
@@ -179,6 +180,10 @@ def section(key: str, r: dict[str, Any], res: dict[str, Any]) -> str:
         return QUALITY_LEGEND + "\n\n" + quality_tables(r)
     if key == "reading":
         return reading_tables(r)
+    if key == "drivers":
+        from benchmarks.drivers import tables as drivers_tables
+
+        return drivers_tables(r)
     return FAITH_LEGEND + "\n\n" + faithfulness_tables(r)
 
 

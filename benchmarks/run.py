@@ -1,9 +1,9 @@
 """`python -m benchmarks.run [--quick] [--scale-1m] [--only NAME,...]` (what `make bench` runs).
 
-Runs the five benchmarks of issue 8 in order (ingest builds the index the others read), each
-bounded in time and each in fresh child processes, then rewrites docs/benchmarks.md and saves
-the raw figures as JSON next to it. A benchmark that fails or times out is reported as such;
-the others still run.
+Runs the five benchmarks of issue 8 and the key drivers of issue 17 in order (ingest builds the
+index the others read; drivers builds its own), each bounded in time and each in fresh child
+processes, then rewrites docs/benchmarks.md and saves the raw figures as JSON next to it. A
+benchmark that fails or times out is reported as such; the others still run.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks import answers, ingest_bench, latency, quality, reading, scale
+from benchmarks import answers, drivers, ingest_bench, latency, quality, reading, scale
 from benchmarks.common import ROOT, TWEETS, WorkerError
 from benchmarks.config import Config, Ctx
 from benchmarks.machine import machine_info
@@ -33,7 +33,9 @@ BENCHES: list[tuple[str, Callable[[Ctx], dict[str, Any]]]] = [
     ("reading", reading.run),
     ("faithfulness", answers.run),
     ("scale", scale.run),
+    ("drivers", drivers.run),
 ]
+OWN_DATA = {"drivers"}  # benchmarks that build their own indexes, not the tweets index
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -76,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     ctx.say(f"benchmarks ({'quick' if cfg.quick else 'full'}) in {workdir}")
     for name, bench in BENCHES:
         if only and name not in only:
-            if name == "ingest":
+            if name == "ingest" and not only <= OWN_DATA:
                 ctx.say("building the index (ingest not measured)")
                 ingest_bench.build_index(ctx)
             continue

@@ -23,6 +23,9 @@ TASKS = {
     "faithfulness": "benchmarks.answers:faithfulness_worker",
     "scale_build": "benchmarks.scale:build_worker",
     "scale_query": "benchmarks.scale:query_worker",
+    "drivers_planted": "benchmarks.drivers:planted_worker",
+    "drivers_latency": "benchmarks.drivers:latency_worker",
+    "drivers_reviews": "benchmarks.drivers:reviews_worker",
 }
 
 

@@ -649,7 +649,7 @@ def report_lines(
             f"score without the theme's verbatims, in {UNIT[k]}; bootstrap intervals):"
         )
         lines += [driver_line(report, d, d.fix_rank) for d in fix]
-        rest = len(report.fix_first) - len(fix) - len(asked_d)
+        rest = len(report.fix_first) - len(fix) - sum(1 for d in asked_d if d.fix_rank)
         if rest > 0:
             lines.append(f"{rest:,} more: run `cxbot drivers` for all.")
     elif not asked_d:
@@ -661,7 +661,7 @@ def report_lines(
         if worst:
             lines.append("Largest estimated costs, not significant at this n:")
             lines += [driver_line(report, d) for d in worst]
-    explained = [d for d in report.drivers if d.explained and d not in asked_d]
+    explained = [d for d in report.drivers if d.explained]
     if explained:
         lines.append(
             "Lower the score only together with other themes (explained by co-occurring "
