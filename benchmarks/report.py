@@ -166,6 +166,7 @@ SECTIONS = [
     ("5. Answer faithfulness (extractive mode)", "faithfulness"),
     ("6. How verbatims are read (labels held out)", "reading"),
     ("7. Key drivers: what costs the score (issue 17)", "drivers"),
+    ("8. Question understanding (issue 16)", "understanding"),
 ]
 
 
@@ -184,6 +185,10 @@ def section(key: str, r: dict[str, Any], res: dict[str, Any]) -> str:
         from benchmarks.drivers import tables as drivers_tables
 
         return drivers_tables(r)
+    if key == "understanding":
+        from benchmarks.understanding import tables as understanding_tables
+
+        return understanding_tables(r)
     return FAITH_LEGEND + "\n\n" + faithfulness_tables(r)
 
 

@@ -20,7 +20,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks import answers, drivers, ingest_bench, latency, quality, reading, scale
+from benchmarks import (
+    answers,
+    drivers,
+    ingest_bench,
+    latency,
+    quality,
+    reading,
+    scale,
+    understanding,
+)
 from benchmarks.common import ROOT, TWEETS, WorkerError
 from benchmarks.config import Config, Ctx
 from benchmarks.machine import machine_info
@@ -34,6 +43,7 @@ BENCHES: list[tuple[str, Callable[[Ctx], dict[str, Any]]]] = [
     ("faithfulness", answers.run),
     ("scale", scale.run),
     ("drivers", drivers.run),
+    ("understanding", understanding.run),
 ]
 OWN_DATA = {"drivers"}  # benchmarks that build their own indexes, not the tweets index
 

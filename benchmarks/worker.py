@@ -26,6 +26,7 @@ TASKS = {
     "drivers_planted": "benchmarks.drivers:planted_worker",
     "drivers_latency": "benchmarks.drivers:latency_worker",
     "drivers_reviews": "benchmarks.drivers:reviews_worker",
+    "understanding": "benchmarks.understanding:suite_worker",
 }
 
 

@@ -144,7 +144,7 @@ def refs(ns: list[int]) -> str:
 
 
 def scope_label(filters: Filters) -> str:
-    parts = [" / ".join(v) for v in filters.segments.values()]
+    parts = list(dict.fromkeys(" / ".join(v) for v in filters.segments.values()))
     return (" ".join(parts) + " ") if parts else ""
 
 

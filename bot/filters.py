@@ -22,6 +22,7 @@ class Filters:
     polarity: int | None = None
     sources: list[str] = field(default_factory=list)
     time_phrase: str | None = None
+    intent: str | None = None  # the answer shape a thread follow-up keeps ("rank", "trend")
 
     def as_dict(self) -> dict[str, Any]:
         return {

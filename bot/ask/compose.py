@@ -10,7 +10,14 @@ import numpy as np
 
 from bot.analysis.caveats import caveats_for
 from bot.analysis.stats import wilson
-from bot.ask.understand import Understanding, understand
+from bot.ask.shapes import (
+    compare_lines,
+    examples_lines,
+    praise_lines,
+    segment_rank_lines,
+    trend_lines,
+)
+from bot.ask.understand import INTENT_LABELS, Understanding, understand
 from bot.citations import Answer, CitationBook, Hit, freshness, lap, pct, refs, scope_label, timed
 from bot.corpus import Corpus
 from bot.filters import Filters
@@ -44,6 +51,62 @@ def clean_question(question: str) -> str:
     return q
 
 
+SHAPES = {
+    "compare": compare_lines,
+    "trend": trend_lines,
+    "praise": praise_lines,
+    "examples": examples_lines,
+}
+
+
+def answered_as(index: Index, u: Understanding) -> str:
+    """What the question was understood as, so a wrong reading is visible at a glance."""
+    f = u.filters
+    what = INTENT_LABELS.get(u.intent, u.intent)
+    if u.intent == "rank" and u.rank_by:
+        what = f"complaints ranked by {u.rank_by}"
+    if u.top_n and u.intent in ("rank", "praise", "compare", "trend"):
+        what = f"top {u.top_n}, {what}"
+    parts = [what]
+    if u.compare is not None:
+        parts.append(" vs ".join(v if v != "(rest)" else "the rest" for v in u.compare.values))
+    if f.themes:
+        parts.append("theme " + " / ".join(index.label(x) for x in f.themes))
+    segs = [f"{k} {', '.join(v)}" for k, v in f.segments.items() if k != "(unknown)"]
+    parts += segs
+    if f.since or f.until:
+        parts.append(f"dated {f.since or 'start'} to {f.until or 'now'}")
+    follow = " (kept from the question this replies to)" if u.inherited else ""
+    return "Answered as: " + "; ".join(parts) + follow + "."
+
+
+def _shaped(u: Understanding) -> bool:
+    """Whether the shape applies: a segment nobody has goes to the list answer, which names
+    the known segments; examples of no theme are the closest verbatims, checked for distance."""
+    if "(unknown)" in u.filters.segments:
+        return False
+    return u.intent != "examples" or bool(u.filters.themes)
+
+
+def _driver_lines(
+    index: Index, u: Understanding, book: CitationBook, qvec: np.ndarray, lines: list[str]
+) -> tuple[bool, dict[str, object] | None]:
+    """What costs the score; a clear message where the data has no score column."""
+    try:
+        from bot.analysis.drivers import driver_answer_lines
+    except ImportError:  # pragma: no cover - until the drivers module lands
+        driver_answer_lines = None
+    if driver_answer_lines is None:
+        lines.append(
+            "Not enough evidence: this needs a score column (NPS, CSAT or a star rating) "
+            "per verbatim. Ingest it with --score-column."
+        )
+        return False, None
+    out_lines, data, enough = driver_answer_lines(index, u, book, qvec)
+    lines.extend(out_lines)
+    return enough, data
+
+
 def _merge(base: Filters | None, new: Filters) -> Filters:
     """A thread follow-up keeps the first question's filters unless it names its own."""
     if base is None:
@@ -56,6 +119,20 @@ def _merge(base: Filters | None, new: Filters) -> Filters:
     merged.themes = new.themes or []
     merged.polarity = new.polarity
     return merged
+
+
+def _keep_shape(base: Filters | None, u: Understanding) -> None:
+    """'and for Delta?', 'only last week': a follow-up with no shape of its own keeps the
+    previous answer's shape (a comparison, whose values are not kept, becomes a ranking)."""
+    if base is None or not base.intent or u.intent != "general":
+        return
+    intent = "rank" if base.intent == "compare" else base.intent
+    if intent not in INTENT_LABELS or intent == "general":
+        return
+    u.intent = intent  # type: ignore[assignment]
+    u.inherited = True
+    u.filters.intent = intent
+    u.filters.polarity = {"rank": -1, "praise": 1}.get(intent)
 
 
 def compose(
@@ -72,11 +149,14 @@ def compose(
     lap(t, "embed")
     u = understand(q, corpus, qvec, index.assigner, segment)
     u.filters = _merge(base, u.filters)
+    _keep_shape(base, u)
+    u.filters.intent = u.intent
     f = u.filters
     lap(t, "understand")
     book = CitationBook(corpus, max(1, limit))
     lines: list[str] = []
     gaps_json = None
+    drivers_json: dict[str, object] | None = None
     enough = True
 
     if u.intent == "gap" and (corpus.kind == "metric").any():
@@ -85,6 +165,12 @@ def compose(
         gap_lines, gaps_json, enough = gap_answer_lines(index, u, book, qvec)
         lines.extend(gap_lines)
         lap(t, "gaps")
+    elif u.intent == "drivers":
+        enough, drivers_json = _driver_lines(index, u, book, qvec, lines)
+        lap(t, "drivers")
+    elif u.intent in SHAPES and _shaped(u):
+        enough = SHAPES[u.intent](index, u, book, qvec, lines)
+        lap(t, u.intent)
     else:
         enough = _verbatim_lines(index, u, book, qvec, lines)
         if (u.mentions_metrics or u.intent == "gap") and not book.full():
@@ -95,9 +181,12 @@ def compose(
                     lines.append(f"Internal reports on this: {refs(ns)}.")
         lap(t, "retrieve")
 
+    lines.append(answered_as(index, u))
     lines.append(METHOD)
     shown = [s for vs in f.segments.values() for s in vs]
     shown += [g["segment"] for g in gaps_json or []]
+    if u.compare is not None:
+        shown += [v for v in u.compare.values if v != "(rest)"]
     fresh = freshness(corpus)
     t["total"] = round((t["_last"] - t["_t0"]) * 1000, 2)
     timings = {k: v for k, v in t.items() if not k.startswith("_")}
@@ -113,7 +202,12 @@ def compose(
         gaps=gaps_json,
         enough_evidence=enough,
         caveats=caveats_for(corpus, shown),
-        extra={"intent": u.intent, "top_n": u.top_n},
+        extra={
+            "intent": u.intent,
+            "top_n": u.top_n,
+            "query": u.query(),
+            **({"drivers": drivers_json} if drivers_json is not None else {}),
+        },
     )
 
 
@@ -144,6 +238,8 @@ def _verbatim_lines(
             lines.append(f"Not enough evidence: no {who}verbatims{when} are indexed.")
         return False
     none = np.zeros(len(corpus), dtype=bool)
+    if u.intent == "rank" and u.rank_by:
+        return segment_rank_lines(index, u, book, qvec, lines)
     if f.themes:
         for theme in f.themes[:2]:
             tm = scope & corpus.themes.get(theme, none)
@@ -166,7 +262,7 @@ def _verbatim_lines(
         return True
     if u.intent == "share":
         return _share_lines(index, u, book, qvec, scope, f"{who}verbatims{when}", lines)
-    if u.intent == "complaints":
+    if u.intent == "rank":
         counts = []
         any_complaint = none.copy()
         for theme, cmask in corpus.complaints.items():
@@ -185,6 +281,7 @@ def _verbatim_lines(
         lines.append(
             f"Most raised complaints among {n:,} {who}verbatims{when} ({n_c:,} raise at least one):"
         )
+        uncovered = int((scope & (corpus.polarity < 0) & ~any_complaint).sum())
         for k, theme in counts[: u.top_n or 3]:
             hits = index.search(
                 u.question + " " + index.label(theme), f, k=6, theme_filter=[theme], qvec=qvec
@@ -193,6 +290,11 @@ def _verbatim_lines(
             lines.append(
                 f"- {index.label(theme)}: {k:,} ({pct(k, n)} of all, "
                 f"{pct(k, n_c)} of complaints) {refs(ns)}"
+            )
+        if u.top_n and len(counts) < u.top_n:
+            lines.append(
+                f"Only {len(counts)} known theme(s) are raised as complaints here; {uncovered:,} "
+                "negative verbatims raise none of the known themes."
             )
         return True
     hits = index.search(u.question, f, k=min(5, book.limit), qvec=qvec)
@@ -288,5 +390,5 @@ def _segment_breakdown(
         ns = book.cite(
             index.search(u.question, seg_filter, k=3, theme_filter=[theme], qvec=qvec), 1
         )
-        parts.append(f"{value} {100 * share:.1f}% ({k:,}/{n:,}) {refs(ns)}")
+        parts.append(f"{value} {100 * share:.1f}% ({k:,}/{n:,}) {refs(ns)}".rstrip())
     lines.append(f"  Highest by {key}: " + "; ".join(parts) + ".")

@@ -15,11 +15,35 @@ from ingest.dates import MONTHS as MONTH_NAMES
 from ingest.dates import parse_date
 from ingest.themes import ThemeAssigner
 
-Intent = Literal["gap", "share", "complaints", "praise", "general"]
+Intent = Literal[
+    "gap", "share", "rank", "compare", "trend", "praise", "drivers", "count", "examples", "general"
+]
+# what each shape answers, in the "Answered as:" line
+INTENT_LABELS: dict[str, str] = {
+    "gap": "perception gaps",
+    "share": "share of negative and positive verbatims",
+    "rank": "most raised complaints",
+    "compare": "comparison",
+    "trend": "change against the previous period",
+    "praise": "what customers praise",
+    "drivers": "what drives the score",
+    "count": "how many raise a theme",
+    "examples": "examples",
+    "general": "closest verbatims",
+}
 
 GAP_WORDS = re.compile(
     r"\b(disagree\w*|gaps?|perception|agree with|match(es)? (our|the)|contradict\w*|"
-    r"line up with|at odds|versus|vs\.?|stats? say|numbers say|metrics? say)\b",
+    r"line up with|at odds|stats? say|numbers say|metrics? say|reality|really feel)\b",
+    re.I,
+)
+# "vs" is a gap only next to a metric ("on-time rate vs what customers say"); between two
+# segments ("Southwest vs Delta") it asks for a comparison
+VERSUS = re.compile(r"\b(versus|vs\.?|against)\b", re.I)
+# "Do our KPIs match what customers tell us?": a gap when a metric is named next to it
+GAP_SOFT = re.compile(
+    r"\b(match\w*|align\w*|reflect\w*|consistent|square with|back(s|ed)? up|confirm\w*|"
+    r"same story|tell the same)\b",
     re.I,
 )
 METRIC_WORDS = re.compile(
@@ -29,7 +53,8 @@ METRIC_WORDS = re.compile(
 )
 COMPLAINT_WORDS = re.compile(
     r"\b(complain\w*|complaints?|issues?|problems?|pain ?points?|unhappy|frustrat\w*|angry|"
-    r"negative|worst|hate|annoy\w*|upset|dissatisf\w*|wrong|bad|fail\w*)\b",
+    r"negative|worst|hate|annoy\w*|upset|dissatisf\w*|wrong|bad|fail\w*|dislike\w*|least|"
+    r"gripes?|grievances?|irritat\w*|disappoint\w*|struggl\w*|pain|broken|hurts?|fix)\b",
     re.I,
 )
 # "how many customers are unhappy?", "what share of reviews are negative?": a share, not a list
@@ -65,10 +90,66 @@ def find_top_n(question: str) -> int | None:
 
 
 PRAISE_WORDS = re.compile(
-    r"\b(praise\w*|love|loved|like|happy|positive|compliment\w*|best|"
-    r"delight\w*|thank\w*|great)\b",
+    r"\b(prais\w*|love[sd]?|like[sd]?|happy|positive|compliment\w*|best|delight\w*|"
+    r"thank\w*|great|enjoy\w*|appreciat\w*|satisfied|pleased|well|strengths?|good|"
+    r"favou?rite|impress\w*|recommend\w*|proud|working)\b",
     re.I,
 )
+COMPARE_WORDS = re.compile(
+    r"\b(compar\w*|versus|vs\.?|against|differ\w*|better than|worse than|more than|less than|"
+    r"side by side|between|relative to|benchmark|\w+er than)\b",
+    re.I,
+)
+REST_WORDS = re.compile(r"\b(the )?(rest|others?|average|everyone else|overall)\b", re.I)
+TREND_WORDS = re.compile(
+    r"\b(chang\w*|getting (worse|better)|worse|worsen\w*|improv\w*|trends?|trending|rising|"
+    r"rise|risen|grow\w*|increas\w*|decreas\w*|drop\w*|declin\w*|spik\w*|jump\w*|surg\w*|"
+    r"over time|lately|recently|emerging|new (issues?|complaints?|problems?)|shift\w*|"
+    r"up or down|going up|going down|week over week|month over month|than (last|before)|"
+    r"since last)\b",
+    re.I,
+)
+SCORE_WORDS = (
+    r"(nps|net promoter|csat|satisfaction scores?|ratings?|stars?|scores?|detractors?|"
+    r"promoters?|reviews? scores?|low(er)? reviews)"
+)
+SCORE_RE = re.compile(r"\b" + SCORE_WORDS + r"\b", re.I)
+# with a score named: what moves it ("what hurts our NPS", "pulling our rating down")
+DRIVER_VERBS = re.compile(
+    r"\b(driv\w*|impact\w*|what moves|moves?|moving|costs?|costing|hurts?|hurting|drag\w*|"
+    r"pull\w*|lower\w*|rais\w*|boost\w*|improv\w*|affect\w*|explain\w*|influenc\w*|"
+    r"contribut\w*|behind|caus\w*|reasons?|weigh\w*|damag\w*)\b",
+    re.I,
+)
+WHY_LOW = re.compile(
+    r"\bwhy\b.*\b(low|bad|poor|lower|negative|down|drop\w*|fall\w*|declin\w*|so few|one[- ]star|"
+    r"1[- ]star)\b",
+    re.I,
+)
+
+
+def is_driver_question(q: str) -> bool:
+    return bool(SCORE_RE.search(q) and (DRIVER_VERBS.search(q) or WHY_LOW.search(q)))
+
+
+COUNT_WORDS = re.compile(
+    r"\b(how many|how often|number of|count|how much|how common|how frequent\w*|what share|"
+    r"what percent\w*|what proportion|how widespread)\b",
+    re.I,
+)
+EXAMPLE_WORDS = re.compile(
+    r"\b(examples?|quotes?|verbatims?|show me|give me|read me|what are (customers|people|they) "
+    r"saying|what do (customers|people|they) say|some (tweets|reviews|comments|responses)|"
+    r"sample|instances)\b",
+    re.I,
+)
+WHICH_WORDS = re.compile(r"\b(which|what|whose)\s+(\w+)", re.I)
+RANK_WORDS = re.compile(
+    r"\b(most|top|biggest|main|largest|common|frequent|leading|worst|rank\w*|ranked|"
+    r"highest|lowest)\b",
+    re.I,
+)
+FEW_DAYS = re.compile(r"\b(?:last|past|previous)\s+(few|couple( of)?|several)\s+(day|week)s?\b")
 MONTHS = {m: i for i, m in enumerate(MONTH_NAMES, start=1)}
 MONTH_RE = re.compile(
     r"\b(in|during|for|since)?\s*(" + "|".join(MONTHS) + r"|jan|feb|mar|apr|"
@@ -79,13 +160,52 @@ ISO_RE = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
 
 
 @dataclass
+class Comparison:
+    """What is put side by side: segment values of one key, or periods."""
+
+    axis: Literal["segment", "period"]
+    key: str | None = None  # the segment key ("airline", "region")
+    values: list[str] = field(default_factory=list)  # the segment values; "(rest)" = the others
+    periods: list[tuple[date, date]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "axis": self.axis,
+            "key": self.key,
+            "values": self.values,
+            "periods": [[a.isoformat(), b.isoformat()] for a, b in self.periods],
+        }
+
+
+@dataclass
 class Understanding:
+    """The structured query a question becomes: what shape of answer, over what."""
+
     question: str
     filters: Filters
     intent: Intent
     mentions_metrics: bool
     theme_scores: dict[str, float] = field(default_factory=dict)
     top_n: int | None = None  # "top five complaints": five lines, not the default three
+    compare: Comparison | None = None
+    rank_by: str | None = None  # a segment key: "which airline gets most complaints?"
+    score: bool = False  # the question names a score (NPS, CSAT, rating, stars)
+    inherited: bool = False  # a follow-up that kept the previous question's shape
+
+    def query(self) -> dict[str, object]:
+        """The structured query, as `--json` shows it."""
+        return {
+            "intent": self.intent,
+            "themes": list(self.filters.themes),
+            "segments": self.filters.segments,
+            "since": self.filters.since.isoformat() if self.filters.since else None,
+            "until": self.filters.until.isoformat() if self.filters.until else None,
+            "sentiment": {-1: "negative", 1: "positive"}.get(self.filters.polarity or 0),
+            "compare": self.compare.as_dict() if self.compare else None,
+            "rank_by": self.rank_by,
+            "top_n": self.top_n,
+            "score": self.score,
+        }
 
 
 def _norm(s: str) -> str:
@@ -124,6 +244,11 @@ def find_period(question: str, anchor: date | None) -> tuple[date | None, date |
     q = question.lower()
     if anchor is None:
         anchor = date.today()
+    m = FEW_DAYS.search(q)
+    if m:  # "the last few days": 3 days; "the last couple of weeks": 14
+        n = 2 if m.group(1).startswith("couple") else 3
+        days = n * (7 if m.group(3) == "week" else 1)
+        return anchor - timedelta(days=days - 1), anchor, m.group(0)
     m = re.search(r"\b(?:last|past|previous)\s+(\d+)\s+(day|week|month)s?\b", q)
     if m:
         n, unit = int(m.group(1)), m.group(2)
@@ -185,6 +310,74 @@ def detect_themes(
     return picked, named
 
 
+def _segment_key_named(question: str, corpus: Corpus) -> str | None:
+    """'Which airline...', 'what region...', 'by department': the segment key to rank by."""
+    words = [m.group(2).lower() for m in WHICH_WORDS.finditer(question)]
+    words += [
+        m.group(1).lower() for m in re.finditer(r"\b(?:by|per|across|each)\s+(\w+)", question, re.I)
+    ]
+    for w in words:
+        stem = w[:-1] if w.endswith("s") else w
+        if len(stem) < 3:
+            continue
+        for key in corpus.segment_values:
+            toks = [t[:-1] if t.endswith("s") else t for t in _norm(key).split()]
+            if stem in toks or (stem == "carrier" and "airline" in toks):
+                return key
+    return None
+
+
+def _pick_intent(
+    question: str, filters: Filters, corpus: Corpus, top_n: int | None
+) -> tuple[Intent, Comparison | None, str | None]:
+    """The answer shape. Order matters: the most specific shapes are tried first."""
+    q = question
+    named = [(k, v) for k, vs in filters.segments.items() if k != "(unknown)" for v in vs]
+    metrics = bool(METRIC_WORDS.search(q))
+    if is_driver_question(q):
+        return "drivers", None, None
+    if GAP_WORDS.search(q) or (
+        metrics and len(named) < 2 and (VERSUS.search(q) or GAP_SOFT.search(q))
+    ):
+        return "gap", None, None
+    by_key: dict[str, list[str]] = {}
+    for k, v in named:
+        by_key.setdefault(k, []).append(v)
+    multi = [k for k, vs in by_key.items() if len(vs) >= 2]
+    if multi and (COMPARE_WORDS.search(q) or re.search(r"\b(and|or)\b", q, re.I)):
+        key = multi[0]
+        return "compare", Comparison("segment", key, by_key[key]), None
+    if len({v for _, v in named}) == 1 and COMPARE_WORDS.search(q) and REST_WORDS.search(q):
+        k, v = named[0]
+        return "compare", Comparison("segment", k, [v, "(rest)"]), None
+    if TREND_WORDS.search(q) and not re.search(r"\b(improve|change)\b.*\bwhat\b", q, re.I):
+        return "trend", None, None
+    rank_key = _segment_key_named(q, corpus)
+    if rank_key and rank_key not in by_key and (RANK_WORDS.search(q) or COMPLAINT_WORDS.search(q)):
+        return "rank", None, rank_key
+    if SHARE_WORDS.search(q) and not filters.themes:
+        return "share", None, None
+    if COUNT_WORDS.search(q) and filters.themes:
+        return "count", None, None
+    if EXAMPLE_WORDS.search(q) and not RANK_WORDS.search(q):
+        return "examples", None, None
+    praise = PRAISE_WORDS.search(q)
+    complaint = COMPLAINT_WORDS.search(q)
+    if complaint and not (
+        praise
+        and re.search(r"\b(love|like|praise|enjoy)", q, re.I)
+        and not re.search(r"\b(least|dislike|not like|don't like)", q, re.I)
+    ):
+        return "rank", None, None
+    if praise:
+        return "praise", None, None
+    if top_n or (
+        RANK_WORDS.search(q) and re.search(r"\b(themes?|topics?|talk|mention|raise|say)", q, re.I)
+    ):
+        return "rank", None, None
+    return "general", None, None
+
+
 def understand(
     question: str,
     corpus: Corpus,
@@ -208,23 +401,34 @@ def understand(
     _, anchor = corpus.date_range(corpus.kind == "verbatim")
     filters.since, filters.until, filters.time_phrase = find_period(question, anchor)
     filters.themes, theme_scores = detect_themes(question, qvec, assigner)
-    if GAP_WORDS.search(question):
-        intent: Intent = "gap"
-    elif SHARE_WORDS.search(question) and not filters.themes:
-        intent = "share"
-    elif COMPLAINT_WORDS.search(question):
-        intent = "complaints"
+    top_n = find_top_n(question)
+    intent, compare, rank_key = _pick_intent(question, filters, corpus, top_n)
+    if intent in ("rank", "praise", "trend") and not _names_theme(question, assigner):
+        # "the 4 biggest complaints from customers": a ranking over every theme, not one theme
+        # the embedding happened to land near
+        filters.themes = [t for t in filters.themes if theme_scores.get(t, 0) >= STRONG_THEME]
+    if intent == "compare" and compare is not None and compare.key:
+        filters.segments.pop(compare.key, None)  # counted per value, side by side
+    if intent == "rank":
         filters.polarity = -1
-    elif PRAISE_WORDS.search(question):
-        intent = "praise"
+    elif intent == "praise":
         filters.polarity = 1
-    else:
-        intent = "general"
     return Understanding(
         question=question,
         filters=filters,
         intent=intent,
         mentions_metrics=bool(METRIC_WORDS.search(question)),
         theme_scores=theme_scores,
-        top_n=find_top_n(question),
+        top_n=top_n,
+        compare=compare,
+        rank_by=rank_key,
+        score=bool(SCORE_RE.search(question)),
     )
+
+
+STRONG_THEME = 0.55  # a theme the question clearly is about, even inside a ranking question
+
+
+def _names_theme(question: str, assigner: ThemeAssigner) -> bool:
+    q = _norm(question)
+    return any(_norm(t.label) in q for t in assigner.taxonomy.themes.values())

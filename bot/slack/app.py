@@ -252,7 +252,8 @@ class CxBot:
                 record, reply.channel, thread, user, shown=min(bk.PAGE, len(answer.citations))
             )
             if thread:
-                self.store.set_thread(reply.channel, thread, context_filters(answer.filters))
+                context = {**answer.filters, "intent": answer.extra.get("intent")}
+                self.store.set_thread(reply.channel, thread, context_filters(context))
             blocks, text = bk.answer_blocks(answer, answer_id, asked_by=asked_by)
             return reply.finish(text, blocks)
         finally:
@@ -281,7 +282,8 @@ class CxBot:
         if not text:
             return None
         try:
-            f = context_filters(self.engine.understand(text).filters.as_dict())
+            u = self.engine.understand(text)
+            f = context_filters({**u.filters.as_dict(), "intent": u.intent})
         except CxbotError:
             return None
         self.store.set_thread(channel, thread_ts, f)

@@ -46,12 +46,14 @@ def filters_to_json(f: Filters) -> str:
             "until": f.until.isoformat() if f.until else None,
             "sources": f.sources,
             "time_phrase": f.time_phrase,
+            "intent": f.intent,
         }
     )
 
 
 def context_filters(d: dict[str, Any]) -> Filters:
-    """The part of an answer's filters a follow-up inherits: segments, dates, sources."""
+    """The part of an answer's filters a follow-up inherits: segments, dates, sources, and
+    the shape of answer (a follow-up with no shape of its own keeps it)."""
 
     def day(v: Any) -> date | None:
         return date.fromisoformat(v) if v else None
@@ -62,6 +64,7 @@ def context_filters(d: dict[str, Any]) -> Filters:
         until=day(d.get("until")),
         sources=list(d.get("sources") or []),
         time_phrase=d.get("time_phrase"),
+        intent=d.get("intent"),
     )
 
 

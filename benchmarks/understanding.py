@@ -1,0 +1,252 @@
+"""(8) Question understanding (issue 16): the leader-question suite parsed into structured
+queries over the demo data, the real tweets and the clothing reviews; per-intent parse
+accuracy, answer-shape checks, and the precision of what `ask` cites against the hidden tweet
+labels. Every answer also goes through the faithfulness checker's citation rules (each figure
+line cites, each citation is a stored record)."""
+
+from __future__ import annotations
+
+import csv
+import re
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from benchmarks.common import ROOT, SOURCE_NAME, TWEETS, settings_for
+from benchmarks.config import Ctx
+from benchmarks.leader_suite import SUITE, Case
+from benchmarks.reading import REVIEWS
+
+REVIEWS_SUBSET = 4000  # enough for every department and class to be a segment
+
+
+def _tweet_sentiment() -> dict[str, tuple[str, str]]:
+    """tweet_id -> (airline_sentiment, negativereason); read only to score citations."""
+    out: dict[str, tuple[str, str]] = {}
+    with TWEETS.open(newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            out.setdefault(row["tweet_id"], (row["airline_sentiment"], row["negativereason"]))
+    return out
+
+
+def _build(kind: str, root: Path) -> Path:
+    """The demo index, or a reviews subset index (text, rating, department, class)."""
+    from ingest.config import SourceSpec, load_sources_config
+    from ingest.pipeline import Job, run_ingest
+
+    data = root / f"{kind}-index"
+    s = settings_for(data)
+    if kind == "demo":
+        cfg = ROOT / "examples" / "sources.yaml"
+        jobs = [Job(spec, cfg.parent) for spec in load_sources_config(cfg).sources]
+    else:
+        src = root / "reviews_subset.csv"
+        with REVIEWS.open(newline="", encoding="utf-8") as fh:
+            rows = list(csv.DictReader(fh))
+        step = len(rows) / REVIEWS_SUBSET
+        rows = [rows[int(i * step)] for i in range(REVIEWS_SUBSET)]
+        with src.open("w", newline="", encoding="utf-8") as out:
+            w = csv.writer(out)
+            w.writerow(["review_id", "review", "rating", "department", "class"])
+            for r in rows:
+                text = " ".join(x for x in (r["Title"], r["Review Text"]) if x)
+                if text.strip():
+                    w.writerow([r[""], text, r["Rating"], r["Department Name"], r["Class Name"]])
+        jobs = [
+            Job(
+                SourceSpec(
+                    kind="survey",
+                    path=str(src),
+                    columns={"score": "rating", "segments": ["department", "class"]},
+                )
+            )
+        ]
+    if not (data / "catalog.sqlite").exists() and not any(data.glob("**/catalog*.sqlite")):
+        run_ingest(jobs, s)
+    return data
+
+
+def check(case: Case, u: Any) -> dict[str, bool]:
+    """Which parts of the structured query match what the question asks."""
+    named = {v for vs in u.filters.segments.values() for v in vs}
+    if u.compare is not None:
+        named |= {v for v in u.compare.values if v != "(rest)"}
+    out = {
+        "intent": u.intent == case.intent,
+        "values": {v.lower() for v in named} == {v.lower() for v in case.values},
+        "top_n": u.top_n == case.top_n,
+        "rank_by": (u.rank_by or "").lower() == (case.rank_by or "").lower()
+        if case.rank_by or u.intent == "rank"
+        else True,
+        "dated": bool(u.filters.since or u.filters.until) == case.dated,
+    }
+    out["all"] = all(out.values())
+    return out
+
+
+FIGURE = re.compile(r"\d+(\.\d+)?%")
+
+
+ITEM = re.compile(r"^(- |\d+\. )")
+
+
+def shape_ok(case: Case, a: Any) -> bool:
+    """The answer has the shape its intent promises (a line per ranked item, both sides of a
+    comparison, two periods for a trend...), every item line with a figure cites its evidence
+    (totals in a heading are counted over the whole scope), and it says what it answered."""
+    text = a.answer
+    lines = text.splitlines()
+    items = [ln for ln in lines if ITEM.match(ln)]
+    cites_ok = all(re.search(r"\[\d+\]", ln) for ln in items if FIGURE.search(ln))
+    ok = True
+    if case.intent == "rank" and case.top_n and a.enough_evidence:
+        ok = len(items) == case.top_n
+    elif case.intent == "compare" and a.enough_evidence:
+        ok = " vs " in lines[0] and all(v.lower() in text.lower() for v in case.values)
+    elif case.intent == "trend" and a.enough_evidence:
+        ok = "days before" in text and "Negative:" in text
+    elif case.intent == "praise" and a.enough_evidence:
+        ok = "positive" in text
+    elif case.intent == "drivers":
+        ok = bool(re.search(r"score|nps|csat|rating|stars", text, re.I))
+    elif case.intent == "share":
+        ok = "negative" in text and "95% CI" in text
+    answered = any(ln.startswith("Answered as") for ln in lines)
+    return cites_ok and ok and answered
+
+
+def suite_worker(args: dict[str, Any]) -> dict[str, Any]:
+    from bot.engine import Engine
+
+    root = Path(args["workdir"])
+    engines = {
+        "tweets": Engine(settings_for(Path(args["data_dir"]))),
+        "demo": Engine(settings_for(_build("demo", root))),
+        "reviews": Engine(settings_for(_build("reviews", root))),
+    }
+    labels = {f"{SOURCE_NAME}:{k}": v for k, v in _tweet_sentiment().items()}
+    rows = []
+    for case in SUITE:
+        e = engines[case.data]
+        t0 = time.perf_counter()
+        u = e.understand(case.question)
+        parse_ms = 1000 * (time.perf_counter() - t0)
+        a = e.ask(case.question)
+        row: dict[str, Any] = {
+            "data": case.data,
+            "question": case.question,
+            "expected": case.intent,
+            "got": u.intent,
+            "checks": check(case, u),
+            "shape_ok": shape_ok(case, a),
+            "parse_ms": round(parse_ms, 2),
+            "answered_as": next(
+                (ln for ln in a.answer.splitlines() if ln.startswith("Answered as")), ""
+            ),
+        }
+        if case.label and case.data == "tweets":
+            cited = [c for c in a.citations if c.kind == "verbatim"]
+            rel = []
+            for c in cited:
+                sentiment, reason = labels.get(c.id, ("", ""))
+                want = case.label
+                rel.append(
+                    sentiment == want if want in ("negative", "positive") else reason == want
+                )
+            row["cited"] = len(cited)
+            row["cited_relevant"] = sum(rel)
+        rows.append(row)
+    return {"rows": rows, "summary": summarise(rows)}
+
+
+def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    by: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in rows:
+        by[r["expected"]].append(r)
+    per_intent = {
+        k: {
+            "n": len(v),
+            "intent_acc": sum(r["checks"]["intent"] for r in v) / len(v),
+            "query_acc": sum(r["checks"]["all"] for r in v) / len(v),
+            "shape_ok": sum(r["shape_ok"] for r in v) / len(v),
+        }
+        for k, v in sorted(by.items())
+    }
+    labelled = [r for r in rows if "cited" in r]
+    cited = sum(r["cited"] for r in labelled)
+    return {
+        "n": len(rows),
+        "intent_acc": sum(r["checks"]["intent"] for r in rows) / len(rows),
+        "query_acc": sum(r["checks"]["all"] for r in rows) / len(rows),
+        "shape_ok": sum(r["shape_ok"] for r in rows) / len(rows),
+        "min_intent_acc": min(x["intent_acc"] for x in per_intent.values()),
+        "per_intent": per_intent,
+        "cited_precision": sum(r["cited_relevant"] for r in labelled) / cited if cited else None,
+        "cited_per_answer": cited / len(labelled) if labelled else None,
+        "labelled_questions": len(labelled),
+        "parse_ms_max": max(r["parse_ms"] for r in rows),
+        "wrong": [
+            {"q": r["question"], "expected": r["expected"], "got": r["got"], "checks": r["checks"]}
+            for r in rows
+            if not r["checks"]["all"]
+        ],
+    }
+
+
+def run(ctx: Ctx) -> dict[str, Any]:
+    ctx.say(f"understanding: {len(SUITE)} leader questions parsed and answered")
+    args = {"data_dir": ctx.index, "workdir": ctx.workdir}
+    return ctx.worker("understanding", args, 1500)
+
+
+def tables(r: dict[str, Any]) -> str:
+    """Section 8 of docs/benchmarks.md."""
+    from benchmarks.tables import table
+
+    s = r["summary"]
+    rows = [
+        [
+            k,
+            str(v["n"]),
+            f"{100 * v['intent_acc']:.0f}%",
+            f"{100 * v['query_acc']:.0f}%",
+            f"{100 * v['shape_ok']:.0f}%",
+        ]
+        for k, v in s["per_intent"].items()
+    ]
+    rows.append(
+        [
+            "**all**",
+            str(s["n"]),
+            f"**{100 * s['intent_acc']:.1f}%**",
+            f"**{100 * s['query_acc']:.1f}%**",
+            f"**{100 * s['shape_ok']:.1f}%**",
+        ]
+    )
+    cp = s["cited_precision"]
+    out = [
+        f"{s['n']} leader questions (`benchmarks/leader_suite.py`) over the demo data, the real "
+        f"tweets and a {REVIEWS_SUBSET:,}-review subset of the clothing reviews, each with the "
+        "structured query a reader would fill in. *Intent* = the answer shape; *query* = intent "
+        "and the segment values, N, ranking key and period all right; *shape* = the answer has "
+        "that shape (N lines for a top N, both sides of a comparison, both periods of a trend) "
+        "and each item line with a figure cites. Goal: intent >= 95% for every intent.",
+        "",
+        table(["intent", "questions", "intent right", "query right", "shape right"], rows),
+        "",
+        f"Cited precision against the hidden tweet labels ({s['labelled_questions']} labelled "
+        f"questions; a cited tweet counts when its label is the one the question asks about): "
+        f"**{cp:.2f}** with {s['cited_per_answer']:.1f} cited per answer (goal >= 0.75 with at "
+        "least 5)."
+        if cp is not None
+        else "No labelled questions ran.",
+        "",
+        f"Slowest parse: {s['parse_ms_max']:.0f} ms (the first question embeds on a cold model).",
+    ]
+    if s["wrong"]:
+        out += ["", "Questions not parsed as expected:", ""]
+        for w in s["wrong"]:
+            bad = ", ".join(k for k, ok in w["checks"].items() if not ok and k != "all")
+            out.append(f'- "{w["q"]}": expected {w["expected"]}, got {w["got"]} (wrong: {bad})')
+    return "\n".join(out)

@@ -1,0 +1,326 @@
+"""Answer shapes beyond a list of quotes: compare, trend, praise, rank by segment, examples.
+
+Each takes the structured query (`Understanding`), counts over every matching record of the
+corpus (never over search hits), cites per line, appends plain-text lines and returns whether
+there was enough evidence. Differences are marked beyond or within noise for their n (the same
+tests as the digest's, from `bot.analysis.stats` and `bot.analysis.trends`).
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from bot.analysis.stats import Z95, two_prop_z
+from bot.analysis.trends import ThemeChange, period_changes, periods
+from bot.citations import CitationBook, pct, refs, scope_label
+from bot.filters import Filters
+from ingest.errors import CxbotError
+
+if TYPE_CHECKING:
+    from bot.ask.understand import Understanding
+    from bot.index import Index
+
+REST = "(rest)"
+DEFAULT_LINES = 3
+MAX_SEGMENT_LINES = 10
+
+
+def noise(z: float) -> str:
+    return "beyond noise" if abs(z) >= Z95 else "within noise"
+
+
+def _when(f: Filters) -> str:
+    if f.since or f.until:
+        return f" dated {f.since or 'start'} to {f.until or 'now'}"
+    return ""
+
+
+def _segment_scope(
+    index: Index, f: Filters, key: str, group: list[str]
+) -> tuple[np.ndarray, Filters]:
+    """Mask and search filters for one compared group of values of ``key``."""
+    corpus = index.corpus()
+    sf = copy.deepcopy(f)
+    sf.segments = {**f.segments, key: group}
+    return f.mask(corpus) & corpus.segment_mask(key, group), sf
+
+
+def compare_lines(
+    index: Index, u: Understanding, book: CitationBook, qvec: np.ndarray, lines: list[str]
+) -> bool:
+    """Two or more segment values side by side: negative share, then per theme."""
+    corpus = index.corpus()
+    assert u.compare is not None and u.compare.key is not None
+    key, values = u.compare.key, list(u.compare.values)
+    f = copy.deepcopy(u.filters)
+    f.segments.pop(key, None)
+    if REST in values:
+        named = [v for v in values if v != REST]
+        others = [v for v in corpus.segment_values.get(key, []) if v not in named]
+        groups, labels = [named, others], [" / ".join(named), f"all other {key} values"]
+    else:
+        groups, labels = [[v] for v in values], values
+    scopes = [_segment_scope(index, f, key, g) for g in groups]
+    ns = [int(m.sum()) for m, _ in scopes]
+    when = _when(f)
+    who = scope_label(f)
+    if min(ns) == 0:
+        empty = [lab for lab, n in zip(labels, ns, strict=True) if n == 0]
+        lines.append(
+            f"Not enough evidence to compare: no {who}verbatims{when} of {', '.join(empty)}."
+        )
+        return False
+    neg = corpus.polarity < 0
+    themes = list(f.themes)
+    if not themes:
+        pooled = np.zeros(len(corpus), dtype=bool)
+        for m, _ in scopes:
+            pooled |= m
+        counts = sorted(
+            ((int((pooled & c).sum()), t) for t, c in corpus.complaints.items()), reverse=True
+        )
+        themes = [t for k, t in counts[: u.top_n or DEFAULT_LINES] if k]
+    lines.append(
+        f"{' vs '.join(labels)}, {who}verbatims{when} "
+        f"({', '.join(f'{lab}: {n:,}' for lab, n in zip(labels, ns, strict=True))}):"
+    )
+    rows: list[tuple[str, np.ndarray, str | None]] = [("Negative", neg, None)]
+    for t in themes:
+        rows.append((f"{index.label(t)} (complaints)", corpus.complaints[t], t))
+    for title, mask, theme in rows:
+        ks = [int((m & mask).sum()) for m, _ in scopes]
+        cells = []
+        for (_m, sf), lab, k, n in zip(scopes, labels, ks, ns, strict=True):
+            pf = copy.deepcopy(sf)
+            pf.polarity = -1
+            hits = index.search(
+                u.question + (" " + index.label(theme) if theme else ""),
+                pf,
+                k=8,
+                theme_filter=[theme] if theme else None,
+                qvec=qvec,
+            )
+            if theme:
+                hits = [h for h in hits if corpus.complaints[theme][h.idx]]
+            cited = book.cite(hits, 1) if k else []
+            cells.append(f"{lab} {pct(k, n)} ({k:,}/{n:,}){' ' + refs(cited) if cited else ''}")
+        hi = max(range(len(ks)), key=lambda i: ks[i] / ns[i])
+        lo = min(range(len(ks)), key=lambda i: ks[i] / ns[i])
+        z = two_prop_z(ks[hi], ns[hi], ks[lo], ns[lo])
+        diff = 100 * (ks[hi] / ns[hi] - ks[lo] / ns[lo])
+        verdict = (
+            f"{labels[hi]} higher by {diff:.1f} pts, {noise(z)}" if diff > 0 else "no difference"
+        )
+        lines.append(f"- {title}: " + " vs ".join(cells) + f"; {verdict}.")
+    if not themes:
+        lines.append("No theme is raised as a complaint in either; only the shares above.")
+    return True
+
+
+def trend_lines(
+    index: Index, u: Understanding, book: CitationBook, qvec: np.ndarray, lines: list[str]
+) -> bool:
+    """This period against the previous one of the same length, within the question's scope."""
+    corpus = index.corpus()
+    f = copy.deepcopy(u.filters)
+    try:
+        now_p, before_p = periods(corpus, f.since, f.until)
+    except CxbotError as exc:
+        lines.append(f"Not enough evidence for a trend: {exc.message}")
+        return False
+    scope_f = copy.deepcopy(f)
+    scope_f.since = scope_f.until = None
+    scope = scope_f.mask(corpus)
+    tr = period_changes(index, now_p, before_p, scope)
+    who = scope_label(f)
+    min_n = index.settings.min_segment_n
+    length = (now_p.until - now_p.since).days + 1
+    head = f"{who}verbatims, {now_p.label()} vs the {length} days before ({before_p.label()})"
+    if tr.volume.now < min_n or tr.volume.before < min_n:
+        lines.append(
+            f"Not enough evidence for a trend in {head}: {tr.volume.now:,} and "
+            f"{tr.volume.before:,} verbatims (at least {min_n} in each period are needed)."
+        )
+        return False
+    v = tr.volume
+    change = v.change_pct
+    neg = tr.negative
+    nf = copy.deepcopy(scope_f)
+    nf.since, nf.until, nf.polarity = now_p.since, now_p.until, -1
+    ns = book.cite(index.search(u.question, nf, k=4, qvec=qvec), 1)
+    vol = f"{v.now:,} vs {v.before:,} verbatims" + (
+        f", {change:+.1f}% per day, {noise(v.z)}" if change is not None else ""
+    )
+    lines.append(f"Change in {head} ({vol}):")
+    lines.append(
+        f"- Negative: {pct(neg.now.k, neg.now.n)} ({neg.now.k:,}) vs "
+        f"{pct(neg.before.k, neg.before.n)} ({neg.before.k:,}), {neg.points:+.1f} pts, "
+        f"{noise(neg.z)} {refs(ns)}".rstrip()
+        + "."
+    )
+    asked = [t for t in tr.themes if t.theme in f.themes]
+    moved = [t for t in tr.themes if t.significant and t.theme not in f.themes]
+    rising = sorted([t for t in moved if t.points > 0], key=lambda t: -t.points)
+    falling = sorted([t for t in moved if t.points < 0], key=lambda t: t.points)
+    limit = u.top_n or DEFAULT_LINES
+
+    def theme_line(t: ThemeChange, word: str) -> str:
+        tf = copy.deepcopy(scope_f)
+        tf.since, tf.until, tf.polarity = now_p.since, now_p.until, -1
+        hits = [
+            h
+            for h in index.search(t.label, tf, k=6, theme_filter=[t.theme], qvec=None)
+            if corpus.complaints[t.theme][h.idx]
+        ]
+        cited = book.cite(hits, 1) if t.now.k else []
+        return (
+            f"- {word}{t.label}: {pct(t.now.k, t.now.n)} ({t.now.k:,}) vs "
+            f"{pct(t.before.k, t.before.n)} ({t.before.k:,}) complain about it, "
+            f"{t.points:+.1f} pts, {noise(t.z)} {refs(cited)}"
+        ).rstrip() + "."
+
+    for t in asked:
+        lines.append(theme_line(t, ""))
+    for t in rising[:limit]:
+        lines.append(theme_line(t, "Rising: "))
+    for t in falling[:limit]:
+        lines.append(theme_line(t, "Falling: "))
+    if not asked and not rising and not falling:
+        lines.append("- No complaint theme changed beyond noise between the two periods.")
+    return True
+
+
+def praise_lines(
+    index: Index, u: Understanding, book: CitationBook, qvec: np.ndarray, lines: list[str]
+) -> bool:
+    """What customers like: the themes of positive verbatims, most raised first."""
+    corpus = index.corpus()
+    f = u.filters
+    scope = f.mask(corpus)
+    n = int(scope.sum())
+    pos = scope & (corpus.polarity > 0)
+    n_pos = int(pos.sum())
+    who, when = scope_label(f), _when(f)
+    if n_pos == 0:
+        lines.append(
+            f"Not enough evidence: none of the {n:,} {who}verbatims{when} reads as positive."
+        )
+        return False
+    counts = sorted(
+        (
+            (int((pos & m).sum()), t)
+            for t, m in corpus.themes.items()
+            if not f.themes or t in f.themes
+        ),
+        reverse=True,
+    )
+    counts = [(k, t) for k, t in counts if k][: u.top_n or DEFAULT_LINES]
+    pf = copy.deepcopy(f)
+    pf.polarity = 1
+    lines.append(
+        f"{n_pos:,} of {n:,} {who}verbatims{when} ({pct(n_pos, n)}) are positive. "
+        + ("What they praise most:" if counts else "None of them raises a known theme.")
+    )
+    for k, t in counts:
+        hits = index.search(u.question + " " + index.label(t), pf, k=6, theme_filter=[t], qvec=qvec)
+        hits = [h for h in hits if corpus.polarity[h.idx] > 0]
+        cited = book.cite(hits, 2)
+        lines.append(
+            f"- {index.label(t)}: {k:,} ({pct(k, n_pos)} of positive verbatims) {refs(cited)}"
+        )
+    if not counts or len(book.items) < 2:
+        hits = [
+            h for h in index.search(u.question, pf, k=6, qvec=qvec) if corpus.polarity[h.idx] > 0
+        ]
+        cited = book.cite(hits, 3)
+        if cited:
+            lines.append(f"Closest positive verbatims: {refs(cited)}.")
+    return True
+
+
+def segment_rank_lines(
+    index: Index, u: Understanding, book: CitationBook, qvec: np.ndarray, lines: list[str]
+) -> bool:
+    """'Which airline gets the most complaints?': segment values by complaint share."""
+    corpus = index.corpus()
+    key = u.rank_by
+    assert key is not None
+    f = u.filters
+    base = f.mask(corpus)
+    none = np.zeros(len(corpus), dtype=bool)
+    if f.themes:
+        target = none.copy()
+        for t in f.themes:
+            target |= corpus.complaints.get(t, none)
+        what = " / ".join(index.label(t) for t in f.themes) + " complaints"
+    else:
+        target = corpus.any_complaint
+        what = "complaints"
+    min_n = index.settings.min_segment_n
+    rows, small = [], []
+    total_k, total_n = int((base & target).sum()), int(base.sum())
+    for value in corpus.segment_values.get(key, []):
+        m = base & corpus.segment_mask(key, [value])
+        n = int(m.sum())
+        if n < min_n:
+            if n:
+                small.append(value)
+            continue
+        k = int((m & target).sum())
+        rows.append((k / n, k, n, value))
+    who, when = scope_label(f), _when(f)
+    if not rows:
+        lines.append(f"Not enough evidence: no {key} has {min_n} or more {who}verbatims{when}.")
+        return False
+    rows.sort(reverse=True)
+    lines.append(
+        f"{what.capitalize()} by {key}, share of each one's {who}verbatims{when} "
+        f"(overall {pct(total_k, total_n)}, {total_k:,} of {total_n:,}):"
+    )
+    for share, k, n, value in rows[: u.top_n or MAX_SEGMENT_LINES]:
+        z = two_prop_z(k, n, total_k - k, total_n - n) if total_n > n else 0.0
+        sf = copy.deepcopy(f)
+        sf.segments = {**f.segments, key: [value]}
+        sf.polarity = -1
+        hits = index.search(u.question, sf, k=4, theme_filter=f.themes or None, qvec=qvec)
+        cited = book.cite(hits, 1) if k else []
+        lines.append(
+            f"- {value}: {100 * share:.1f}% ({k:,} of {n:,}), {noise(z)} against the others "
+            f"{refs(cited)}".rstrip()
+        )
+    if small:
+        lines.append(f"Too few verbatims to rank (under {min_n}): {', '.join(small[:10])}.")
+    return True
+
+
+def examples_lines(
+    index: Index, u: Understanding, book: CitationBook, qvec: np.ndarray, lines: list[str]
+) -> bool:
+    """'Show me examples of...': the closest verbatims, with how many match the scope."""
+    corpus = index.corpus()
+    f = u.filters
+    scope = f.mask(corpus)
+    n = int(scope.sum())
+    who, when = scope_label(f), _when(f)
+    none = np.zeros(len(corpus), dtype=bool)
+    hits = index.search(u.question, f, k=8, theme_filter=f.themes or None, qvec=qvec)
+    cited = book.cite(hits, 5)
+    if not cited:
+        lines.append(f"Not enough evidence: nothing among {n:,} {who}verbatims{when} matches.")
+        return False
+    if f.themes:
+        tm = none.copy()
+        for t in f.themes:
+            tm |= corpus.themes.get(t, none)
+        k = int((scope & tm).sum())
+        label = " / ".join(index.label(t) for t in f.themes)
+        lines.append(
+            f"Examples of {label} ({k:,} of {n:,} {who}verbatims{when}, {pct(k, n)}): "
+            f"{refs(cited)}."
+        )
+    else:
+        lines.append(f"Closest of {n:,} {who}verbatims{when}: {refs(cited)}.")
+    return True
