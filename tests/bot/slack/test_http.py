@@ -165,6 +165,20 @@ def test_thread_follow_up_keeps_the_first_questions_segment(
     assert "South verbatims" in block_text(slack.answers(channel)[2])
 
 
+def test_thread_follow_up_keeps_the_shape_of_the_answer(
+    slack: Harness, fake: FakeSlack, demo_engine: Engine
+) -> None:
+    channel = "C0SHAPE"
+    root, _ = slack.mention("What are the top 2 complaints in the North?", channel=channel)
+    first = block_text(slack.wait_answer(channel, root=root))
+    assert "Most raised complaints among" in first and "North verbatims" in first
+    slack.mention("And for the South?", channel=channel, thread_ts=root)
+    fake.wait_for(None, lambda c: c.body.get("channel") == channel and is_answer(c), count=2)
+    second = block_text(slack.answers(channel)[1])
+    assert "Most raised complaints among" in second and "South verbatims" in second
+    assert "kept from the question this replies to" in second
+
+
 def test_thread_context_survives_a_restart(
     fake: FakeSlack, demo_settings: Settings, demo_engine: Engine
 ) -> None:
