@@ -403,7 +403,8 @@ def understand(
     filters.themes, theme_scores = detect_themes(question, qvec, assigner)
     top_n = find_top_n(question)
     intent, compare, rank_key = _pick_intent(question, filters, corpus, top_n)
-    if intent in ("rank", "praise", "trend") and not _names_theme(question, assigner):
+    ranking = intent == "rank" and bool(top_n or RANK_WORDS.search(question))
+    if ranking and not _names_theme(question, assigner):
         # "the 4 biggest complaints from customers": a ranking over every theme, not one theme
         # the embedding happened to land near
         filters.themes = [t for t in filters.themes if theme_scores.get(t, 0) >= STRONG_THEME]
