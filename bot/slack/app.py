@@ -42,6 +42,15 @@ ANSWER_CONCURRENCY = 2  # CPU-bound work on 2 cores: more threads only fight ove
 ASK_LIMIT = 12  # citations kept per answer; the first PAGE are shown, the rest on request
 MAX_EVIDENCE = 40
 SUBCOMMANDS = {"ask", "gaps", "reindex", "digest", "status", "help", "feedback"}
+# message subtypes that still carry a person's question: a file with a comment, a thread
+# reply also sent to the channel
+PASSED_SUBTYPES = {None, "file_share", "thread_broadcast"}
+_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+_BROADCAST = re.compile(r"<!(?:here|channel|everyone|subteam\^[A-Z0-9]+)[^>]*>")
+_ACK = re.compile(
+    r"(?:(?:ok(?:ay)?|thanks?(?: you)?|thx|ty|cheers|great|cool|nice|perfect|got it|"
+    r"makes sense|awesome|:[a-z0-9_+-]+:)[\s!.,]*)+"
+)
 
 
 class Deduper:
@@ -170,6 +179,7 @@ class CxBot:
     def _register(self) -> None:
         app = self.app
         app.use(self._drop_retries)
+        app.error(self._on_error)
         app.event("app_mention")(self._on_mention)
         app.event("message")(self._on_message)
         app.command(COMMAND)(self._on_command)
@@ -201,14 +211,50 @@ class CxBot:
         self._handle_message(event, context.get("bot_user_id"))
 
     def _on_message(self, event: dict[str, Any], context: Any) -> None:
-        if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
+        """DMs, and replies in channel threads cxbot answered (message.channels/.groups):
+        those are follow-ups without a new mention, when they are addressed to the bot."""
+        bot = context.get("bot_user_id")
+        if event.get("bot_id") or event.get("subtype") not in PASSED_SUBTYPES:
+            return  # edits, deletions, joins, bot posts (ours included): nothing was asked
+        if event.get("channel_type") == "im":
+            self._handle_message(event, bot)
             return
-        self._handle_message(event, context.get("bot_user_id"))
+        why = self.not_for_us(event, bot)
+        if why is not None:
+            log.debug(
+                "message %s in %s not answered: %s", event.get("ts"), event.get("channel"), why
+            )
+            return
+        self._handle_message(event, bot)
+
+    def not_for_us(self, event: dict[str, Any], bot: str | None) -> str | None:
+        """Why a channel message is not a follow-up to answer (None: it is one). Only a human
+        reply in a thread cxbot answered, not addressed to someone else, and not just thanks."""
+        channel, ts, root = event.get("channel"), event.get("ts"), event.get("thread_ts")
+        if not channel or not root or root == ts:
+            return "not a thread reply"
+        if self.store.thread(channel, root) is None:
+            return "not a thread cxbot answered"
+        if not self.allowed(channel):
+            return "channel not on the allowlist"
+        text = event.get("text") or ""
+        if not strip_mentions(text, bot):
+            return "no text (a file or an emoji alone)"
+        others = {m for m in _MENTION.findall(text) if m != bot}
+        if others or _BROADCAST.search(text):
+            return "addressed to someone else"
+        if _ACK.fullmatch(strip_mentions(text, bot).lower()):
+            return "an acknowledgement, not a question"
+        return None
 
     def _handle_message(self, event: dict[str, Any], bot_user_id: str | None) -> None:
         channel, ts, user = event.get("channel"), event.get("ts"), event.get("user")
-        if not channel or not ts or not self.seen.first(f"msg:{channel}:{ts}"):
-            return  # the same message as a mention and as a DM: answer once
+        if not channel or not ts:
+            log.warning("a message event without channel or ts was dropped: %s", event)
+            return
+        if not self.seen.first(f"msg:{channel}:{ts}"):
+            log.debug("message %s in %s already answered (mention and message)", ts, channel)
+            return  # the same message as a mention and as a DM/thread reply: answer once
         root = event.get("thread_ts") or ts
         reply = Reply(self.client, channel, root, user=user)
         if not self.allowed(channel):
@@ -221,6 +267,22 @@ class CxBot:
         followup = bool(event.get("thread_ts")) and event.get("thread_ts") != ts
         with guarded(reply, "answering"):
             self.answer(reply, question, user, followup=followup, react_ts=ts, bot=bot_user_id)
+
+    def _on_error(self, error: Exception, body: dict[str, Any]) -> BoltResponse:
+        """What escapes a listener: logged with a reference, and the user told that reference
+        (when the request says who and where), so no request vanishes without a word."""
+        ref = secrets.token_hex(4)
+        log.error("unhandled error (ref %s): %r", ref, error, exc_info=error)
+        event = body.get("event") or {}
+        user = event.get("user") or (body.get("user") or {}).get("id") or body.get("user_id")
+        channel = (
+            event.get("channel") or (body.get("channel") or {}).get("id") or body.get("channel_id")
+        )
+        if user and channel:
+            Reply(self.client, channel, event.get("thread_ts"), user=user).ephemeral(
+                f":warning: Sorry, something went wrong (ref {ref}; details are logged)."
+            )
+        return BoltResponse(status=200, body="")
 
     # ---------------------------------------------------------------- answers
 
@@ -350,6 +412,8 @@ class CxBot:
         answer_id = self.store.save_answer(
             record, reply.channel, thread, user, shown=min(bk.PAGE, len(answer.citations))
         )
+        if thread:  # "and for the South?" in its thread: the gaps of that segment
+            self.store.set_thread(reply.channel, thread, Filters(intent="gap"))
         blocks, text = bk.answer_blocks(answer, answer_id, asked_by=user, more_available=False)
         reply.finish(text, blocks)
 

@@ -352,8 +352,8 @@ def status_blocks(stats: dict[str, Any], running: str | None) -> list[dict[str, 
 
 HELP = """*cxbot* tells you where internal metrics and customers disagree, with cited evidence.
 • `@cxbot <question>` in a channel, or just ask me in a DM. Reply in the answer's thread \
-(mentioning me) to follow up: the first question's segment and dates are kept unless you \
-change them.
+to follow up, no mention needed: the first question's segment and dates are kept unless you \
+change them (a reply to someone else, `@bob ...`, is left alone).
 • `/cx ask <question>`: e.g. `/cx ask what do North customers complain about?`
 • `/cx gaps [metric]`: where a metric looks good but that segment's customers complain more.
 • `/cx status`: what is indexed, and when it was last re-indexed.

@@ -133,9 +133,16 @@ class Reply:
         try:
             return self.post(text, blocks)
         except SlackApiError as exc:
-            log.error("could not deliver a reply in %s: %s", self.channel, api_error(exc))
+            ref = secrets.token_hex(4)
+            log.error(
+                "could not deliver a reply in %s: %s (ref %s)", self.channel, api_error(exc), ref
+            )
             if self.respond is not None:
                 self.respond(text=text, blocks=blocks, response_type="ephemeral")
+            else:  # say so where only the asker sees it, with the reference in the log
+                self.ephemeral(
+                    f":warning: Slack refused my answer here ({api_error(exc)}; ref {ref})."
+                )
             return None
 
     def ephemeral(self, text: str, blocks: list[dict[str, Any]] | None = None) -> None:
@@ -147,6 +154,7 @@ class Reply:
             )
             return
         if self.user is None:
+            log.warning("an ephemeral reply in %s had no user to go to: %s", self.channel, text)
             return
         try:
             self.client.chat_postEphemeral(

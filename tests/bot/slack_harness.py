@@ -180,6 +180,35 @@ class SlackSender:
         event = mention_event(text, channel, user, ts, thread_ts)
         return ts, self.event(event, **kw)
 
+    def message(
+        self,
+        text: str,
+        channel: str = "C0GENERAL",
+        user: str = "U0ALICE",
+        thread_ts: str | None = None,
+        subtype: str | None = None,
+        **extra: Any,
+    ) -> tuple[str, Sent]:
+        """A plain message (no mention) as message.channels / message.im deliver it."""
+        ts = self.fake.add_message(channel, text, user, thread_ts)
+        ev: dict[str, Any] = {
+            "type": "message",
+            "channel": channel,
+            "channel_type": "im" if channel.startswith("D") else "channel",
+            "user": user,
+            "text": text,
+            "ts": ts,
+            "event_ts": ts,
+            "client_msg_id": str(uuid.uuid4()),
+            "team": TEAM_ID,
+            **extra,
+        }
+        if thread_ts:
+            ev["thread_ts"] = thread_ts
+        if subtype:
+            ev["subtype"] = subtype
+        return ts, self.event(ev)
+
     def command(
         self, text: str, user: str = "U0ALICE", channel: str = "C0GENERAL", **kw: Any
     ) -> Sent:

@@ -2,10 +2,14 @@
 
 Point `WebClient(base_url=fake.api_url)` (Settings.slack_api_url) at it. It implements what
 cxbot calls - auth.test, chat.postMessage/update/postEphemeral, reactions.add/remove,
-conversations.replies, usergroups.users.list, the files.getUploadURLExternal -> upload URL ->
-files.completeUploadExternal flow, files.info, apps.connections.open - plus `response_url`
-endpoints. Every request is recorded (method, path, headers, parsed body, arrival time), and
-calls can be scripted to fail: HTTP 429 with Retry-After, or ok:false with an error code.
+conversations.replies/info/list/open, usergroups.users.list, the files.getUploadURLExternal ->
+upload URL -> files.completeUploadExternal flow, files.info, apps.connections.open, the
+assistant.threads.setStatus/setSuggestedPrompts/setTitle methods of the assistant panel and
+views.publish for the Home tab - plus `response_url` endpoints. Every request is recorded
+(method, path, headers, parsed body, arrival time), and calls can be scripted to fail: HTTP 429
+with Retry-After, or ok:false with an error code. Arguments are checked as Slack checks them
+(at most 4 suggested prompts, a Home view of type "home", assistant calls only in a thread
+the user opened in the assistant panel), so a call Slack would refuse fails here too.
 """
 
 from __future__ import annotations
@@ -58,12 +62,20 @@ class Scripted:
 class FakeSlack:
     usergroups: dict[str, list[str]] = field(default_factory=dict)
     ws_url: str | None = None
+    channels: dict[str, str] = field(default_factory=dict)  # channel id -> name
+
+    # Slack's documented limits, checked as Slack checks them
+    MAX_PROMPTS = 4
+    MAX_HOME_BLOCKS = 100
 
     def __post_init__(self) -> None:
         self.calls: list[Call] = []
         self.messages: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self.uploads: dict[str, bytes] = {}
         self.files: dict[str, dict[str, Any]] = {}
+        self.views: dict[str, dict[str, Any]] = {}  # user -> the Home view last published
+        self.assistant_threads: set[tuple[str, str]] = set()  # (DM channel, thread_ts)
+        self.dms: dict[str, str] = {}  # user -> their DM channel with the bot
         self._script: dict[str, deque[Scripted]] = defaultdict(deque)
         self._lock = threading.Lock()
         self._cond = threading.Condition(self._lock)
@@ -130,6 +142,22 @@ class FakeSlack:
                 {"type": "message", "ts": ts, "text": text, "user": user, "thread_ts": thread_ts}
             )
         return ts
+
+    def start_assistant_thread(self, user: str) -> tuple[str, str]:
+        """The user opens the assistant panel: Slack creates a DM thread (its ts) whose root
+        is the app's own greeting; returns (DM channel, thread_ts)."""
+        channel = self.dm_channel(user)
+        ts = self._next_ts()
+        with self._lock:
+            self.assistant_threads.add((channel, ts))
+            self.messages[channel].append(
+                {"type": "message", "subtype": "assistant_app_thread", "ts": ts, "user": user}
+            )
+        return channel, ts
+
+    def dm_channel(self, user: str) -> str:
+        with self._lock:
+            return self.dms.setdefault(user, "D" + user.removeprefix("U")[:9] + "X")
 
     def calls_to(self, method: str, where: Callable[[Call], bool] | None = None) -> list[Call]:
         with self._lock:
@@ -205,7 +233,7 @@ class FakeSlack:
             body.update(json.loads(raw))
         elif "application/x-www-form-urlencoded" in ctype and raw:
             body.update({k: v[0] for k, v in parse_qs(raw.decode()).items()})
-        for key in ("blocks", "files", "attachments"):
+        for key in ("blocks", "files", "attachments", "prompts", "view", "metadata"):
             if isinstance(body.get(key), str):
                 try:
                     body[key] = json.loads(body[key])
@@ -313,6 +341,74 @@ class FakeSlack:
             return {"ok": False, "error": "thread_not_found"}
         limit = int(b.get("limit") or 1000)
         return {"ok": True, "messages": thread[:limit], "has_more": len(thread) > limit}
+
+    def _m_conversations_info(self, b: dict[str, Any]) -> dict[str, Any]:
+        cid = str(b.get("channel") or "")
+        if cid in self.channels:
+            name = self.channels[cid]
+            return {
+                "ok": True,
+                "channel": {"id": cid, "name": name, "is_channel": True, "is_member": True},
+            }
+        if cid.startswith("D"):
+            return {"ok": True, "channel": {"id": cid, "is_im": True}}
+        return {"ok": False, "error": "channel_not_found"}
+
+    def _m_conversations_list(self, b: dict[str, Any]) -> dict[str, Any]:
+        """Pages of `limit` channels; the cursor is the offset, as opaque as Slack's."""
+        items = sorted(self.channels.items())
+        start = int(b.get("cursor") or 0)
+        limit = int(b.get("limit") or 100)
+        page = items[start : start + limit]
+        more = start + limit < len(items)
+        return {
+            "ok": True,
+            "channels": [{"id": c, "name": n, "is_channel": True} for c, n in page],
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+        }
+
+    def _m_conversations_open(self, b: dict[str, Any]) -> dict[str, Any]:
+        users = str(b.get("users") or "")
+        if not users or "," in users:
+            return {"ok": False, "error": "users_list_not_supplied" if not users else "not_im"}
+        return {"ok": True, "channel": {"id": self.dm_channel(users)}}
+
+    def _assistant_thread(self, b: dict[str, Any]) -> dict[str, Any] | None:
+        """The error Slack gives for a call about something that is not an assistant thread."""
+        if not b.get("channel_id") or not b.get("thread_ts"):
+            return {"ok": False, "error": "invalid_arguments"}
+        if (b["channel_id"], b["thread_ts"]) not in self.assistant_threads:
+            return {"ok": False, "error": "invalid_thread_ts"}
+        return None
+
+    def _m_assistant_threads_setStatus(self, b: dict[str, Any]) -> dict[str, Any]:
+        if "status" not in b:
+            return {"ok": False, "error": "invalid_arguments"}
+        return self._assistant_thread(b) or {"ok": True}
+
+    def _m_assistant_threads_setTitle(self, b: dict[str, Any]) -> dict[str, Any]:
+        if not b.get("title"):
+            return {"ok": False, "error": "invalid_arguments"}
+        return self._assistant_thread(b) or {"ok": True}
+
+    def _m_assistant_threads_setSuggestedPrompts(self, b: dict[str, Any]) -> dict[str, Any]:
+        prompts = b.get("prompts")
+        if not isinstance(prompts, list) or not prompts or len(prompts) > self.MAX_PROMPTS:
+            return {"ok": False, "error": "invalid_arguments"}
+        if not all(isinstance(p, dict) and p.get("title") and p.get("message") for p in prompts):
+            return {"ok": False, "error": "invalid_arguments"}
+        return self._assistant_thread(b) or {"ok": True}
+
+    def _m_views_publish(self, b: dict[str, Any]) -> dict[str, Any]:
+        view = b.get("view")
+        if not b.get("user_id") or not isinstance(view, dict):
+            return {"ok": False, "error": "invalid_arguments"}
+        if view.get("type") != "home" or len(view.get("blocks") or []) > self.MAX_HOME_BLOCKS:
+            return {"ok": False, "error": "invalid_arguments"}
+        published = {**view, "id": f"V{next(_TS):08d}", "team_id": TEAM_ID}
+        with self._lock:
+            self.views[b["user_id"]] = published
+        return {"ok": True, "view": published}
 
     def _m_usergroups_users_list(self, b: dict[str, Any]) -> dict[str, Any]:
         group = b.get("usergroup")

@@ -128,7 +128,12 @@ def test_manifest_matches_what_the_app_uses() -> None:
 
     m = yaml.safe_load((ROOT / "slack" / "manifest.yaml").read_text())
     assert [c["command"] for c in m["features"]["slash_commands"]] == [COMMAND]
-    assert set(m["settings"]["event_subscriptions"]["bot_events"]) == {"app_mention", "message.im"}
+    assert set(m["settings"]["event_subscriptions"]["bot_events"]) == {
+        "app_mention",
+        "message.im",
+        "message.channels",
+        "message.groups",
+    }
     assert m["settings"]["interactivity"]["is_enabled"] is True
     # every Web API method the app calls in these tests, and the scope it needs
     needs = {
