@@ -20,7 +20,9 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from slack_bolt import App, BoltResponse
+from slack_bolt import App, Assistant, BoltResponse
+from slack_bolt.context.assistant.thread_context import AssistantThreadContext
+from slack_bolt.context.assistant.thread_context_store.store import AssistantThreadContextStore
 from slack_bolt.error import BoltError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -30,6 +32,7 @@ from bot.engine import Engine
 from bot.filters import Filters
 from bot.slack import blocks as bk
 from bot.slack.feedback import FeedbackStore, context_filters, store_path
+from bot.slack.highlights import assistant_prompts, highlights, segment_for_channel
 from bot.slack.reindex import Reindexer
 from bot.slack.reply import Reply, api_error, guarded, make_client, secret
 from ingest.config import Settings
@@ -41,6 +44,8 @@ COMMAND = "/cx"
 ANSWER_CONCURRENCY = 2  # CPU-bound work on 2 cores: more threads only fight over the GIL
 ASK_LIMIT = 12  # citations kept per answer; the first PAGE are shown, the rest on request
 MAX_EVIDENCE = 40
+STATUS = "Looking into it..."  # the assistant thread's status while an answer is computed
+CHANNEL_NAME_TTL_S = 3600.0
 SUBCOMMANDS = {"ask", "gaps", "reindex", "digest", "status", "help", "feedback"}
 # message subtypes that still carry a person's question: a file with a comment, a thread
 # reply also sent to the channel
@@ -128,6 +133,22 @@ def gaps_answer(engine: Engine, metric: str | None, rows: int = 8) -> Answer:
     )
 
 
+class StoredThreadContexts(AssistantThreadContextStore):
+    """Each assistant thread's context (the channel the user is viewing) in slack.sqlite.
+    Bolt's default keeps it in the metadata of the bot's first reply, which does not exist yet
+    when the thread starts and costs a conversations.replies call per message."""
+
+    def __init__(self, store: FeedbackStore) -> None:
+        self.store = store
+
+    def save(self, *, channel_id: str, thread_ts: str, context: dict[str, str]) -> None:
+        self.store.set_assistant_context(channel_id, thread_ts, dict(context))
+
+    def find(self, *, channel_id: str, thread_ts: str) -> AssistantThreadContext | None:
+        d = self.store.assistant_context(channel_id, thread_ts)
+        return AssistantThreadContext(d) if d and d.get("channel_id") else None
+
+
 class CxBot:
     """The bolt App plus what its handlers share: engine, answer store, dedupe, re-index state."""
 
@@ -143,6 +164,7 @@ class CxBot:
         self.engine = engine or Engine(settings)
         self.store = FeedbackStore(store_path(settings.data_dir))
         self.seen = Deduper()
+        self._channel_names: dict[str, tuple[float, str | None]] = {}
         self._busy = threading.BoundedSemaphore(concurrency)  # answers computed at once
         self._more_lock = threading.Lock()
         self.reindexer = Reindexer(settings, self.client, self.engine.embedder)
@@ -180,6 +202,13 @@ class CxBot:
         app = self.app
         app.use(self._drop_retries)
         app.error(self._on_error)
+        assistant = Assistant(
+            thread_context_store=StoredThreadContexts(self.store),
+            logger=logging.getLogger("cxbot.bolt"),
+        )
+        assistant.thread_started(self._on_assistant_started)
+        assistant.user_message(self._on_assistant_message)
+        app.assistant(assistant)
         app.event("app_mention")(self._on_mention)
         app.event("message")(self._on_message)
         app.command(COMMAND)(self._on_command)
@@ -284,6 +313,119 @@ class CxBot:
             )
         return BoltResponse(status=200, body="")
 
+    # ---------------------------------------------------------------- assistant panel
+
+    def _on_assistant_started(self, event: dict[str, Any], set_suggested_prompts: Any) -> None:
+        """The panel opens: a greeting that says what is indexed, and prompts from the data."""
+        thread = event.get("assistant_thread") or {}
+        channel, ts, user = thread.get("channel_id"), thread.get("thread_ts"), thread.get("user_id")
+        if not channel or not ts:
+            log.warning("assistant_thread_started without channel or thread: %s", event)
+            return
+        viewed = dict(thread.get("context") or {})
+        self.store.set_assistant_context(channel, ts, viewed, user)
+        reply = Reply(self.client, channel, ts, user=user)
+        with guarded(reply, "opening the assistant"):
+            h = highlights(self.engine)
+            viewing = self.viewing_segment(viewed.get("channel_id"))
+            lines = [
+                "Hi! Ask me what customers say and where they disagree with the internal "
+                "metrics. Every figure is counted over all matching records, with citations."
+            ]
+            if viewing:
+                key, value, name = viewing
+                lines.append(
+                    f"You are viewing #{bk.escape(name)}: I will narrow answers to "
+                    f"*{bk.escape(value)}* ({bk.escape(key)}) unless you name another segment."
+                )
+            reply.post(
+                bk.fallback_text(lines[0]),
+                bk.message_blocks("\n".join(lines), bk.escape(h.freshness)),
+            )
+            try:
+                set_suggested_prompts(
+                    prompts=assistant_prompts(h, viewing[1] if viewing else None),
+                    title="Where things stand:",
+                )
+            except SlackApiError as exc:  # the greeting already says how to ask
+                log.warning("setSuggestedPrompts failed: %s", api_error(exc))
+
+    def _on_assistant_message(
+        self, event: dict[str, Any], context: Any, set_status: Any, set_title: Any
+    ) -> None:
+        """A question in an assistant thread (or any DM thread: bolt routes both here): the
+        thread's status while answering instead of a placeholder, its first question as its
+        title, and the viewed channel's segment as the first answer's scope."""
+        channel, ts, root = event.get("channel"), event.get("ts"), event.get("thread_ts")
+        user = event.get("user")
+        if not channel or not ts or not root:
+            log.warning("an assistant message without channel, ts or thread was dropped")
+            return
+        if not self.seen.first(f"msg:{channel}:{ts}"):
+            return
+        reply = Reply(self.client, channel, root, user=user)
+        question = strip_mentions(event.get("text") or "", context.get("bot_user_id"))
+        if not question or question.lower() in ("help", "?", "hi", "hello"):
+            reply.post("How to use cxbot", bk.help_blocks())
+            return
+        if self.store.first_title(channel, root):
+            self._assistant_call("setTitle", lambda: set_title(bk.trim(question, 60)))
+        status = self._assistant_call("setStatus", lambda: set_status(STATUS))
+        base = self.store.thread(channel, root)
+        note: Callable[[Answer], str | None] | None = None
+        if base is None:  # the thread's first question: narrowed to the channel being viewed
+            viewed = self.store.assistant_context(channel, root) or {}
+            viewing = self.viewing_segment(viewed.get("channel_id"))
+            if viewing:
+                key, value, name = viewing
+                base = Filters(segments={key: [value]})
+
+                def note(a: Answer) -> str | None:
+                    if (a.filters.get("segments") or {}).get(key) != [value]:
+                        return None  # the question named another segment
+                    return (
+                        f"Narrowed to *{bk.escape(value)}* ({bk.escape(key)}), the channel "
+                        f"you are viewing (#{bk.escape(name)}). Name another segment to change it."
+                    )
+
+        try:
+            with guarded(reply, "answering"):
+                self.answer(reply, question, user, base=base, placeholder=not status, note=note)
+        finally:
+            if status:  # Slack clears it when we reply; an error path must clear it too
+                self._assistant_call("setStatus", lambda: set_status(""))
+
+    @staticmethod
+    def _assistant_call(what: str, call: Callable[[], Any]) -> bool:
+        """An assistant.threads.* nicety; False (logged) where Slack refuses it, e.g. in a DM
+        thread that was not opened in the assistant panel."""
+        try:
+            call()
+            return True
+        except SlackApiError as exc:
+            log.info("assistant.threads.%s refused: %s", what, api_error(exc))
+            return False
+
+    def viewing_segment(self, channel_id: str | None) -> tuple[str, str, str] | None:
+        """(segment key, value, channel name) when the viewed channel's name names a segment
+        value (#cx-north -> region North); names are cached for an hour."""
+        if not channel_id or channel_id.startswith("D"):
+            return None
+        now = time.monotonic()
+        cached = self._channel_names.get(channel_id)
+        if cached is not None and now - cached[0] < CHANNEL_NAME_TTL_S:
+            name = cached[1]
+        else:
+            try:
+                info = self.client.conversations_info(channel=channel_id)
+                name = (info.get("channel") or {}).get("name")
+            except SlackApiError as exc:  # missing channels:read, a channel we cannot see
+                log.info("conversations.info %s failed: %s", channel_id, api_error(exc))
+                name = None
+            self._channel_names[channel_id] = (now, name)
+        found = segment_for_channel(self.engine.corpus(), name)
+        return (found[0], found[1], str(name)) if found else None
+
     # ---------------------------------------------------------------- answers
 
     def answer(
@@ -295,14 +437,20 @@ class CxBot:
         react_ts: str | None = None,
         asked_by: str | None = None,
         bot: str | None = None,
+        base: Filters | None = None,
+        placeholder: bool = True,
+        note: Callable[[Answer], str | None] | None = None,
     ) -> str | None:
-        """Placeholder, answer, update in place; remembers the thread's filters."""
+        """Placeholder, answer, update in place; remembers the thread's filters. ``base``
+        scopes a first question (a follow-up takes its thread's); ``note`` may add a line."""
         if react_ts:
             self._react("add", reply.channel, react_ts)
         try:
-            reply.start(bk.fallback_text(question), bk.looking_blocks(question, asked_by))
+            if placeholder:
+                reply.start(bk.fallback_text(question), bk.looking_blocks(question, asked_by))
             thread = reply.thread_ts or reply.placeholder
-            base = self.thread_filters(reply.channel, reply.thread_ts, bot) if followup else None
+            if followup:
+                base = self.thread_filters(reply.channel, reply.thread_ts, bot)
             with self._busy:
                 # at most two answers compute at once, first come first served: acks stay fast
                 answer = self.work.submit(
@@ -316,7 +464,8 @@ class CxBot:
             if thread:
                 context = {**answer.filters, "intent": answer.extra.get("intent")}
                 self.store.set_thread(reply.channel, thread, context_filters(context))
-            blocks, text = bk.answer_blocks(answer, answer_id, asked_by=asked_by)
+            extra = note(answer) if note else None
+            blocks, text = bk.answer_blocks(answer, answer_id, asked_by=asked_by, note=extra)
             return reply.finish(text, blocks)
         finally:
             if react_ts:

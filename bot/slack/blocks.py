@@ -229,11 +229,15 @@ def answer_blocks(
     asked_by: str | None = None,
     page: int = PAGE,
     more_available: bool = True,
+    note: str | None = None,
 ) -> tuple[list[dict[str, Any]], str]:
-    """The answer as Block Kit blocks plus the plain notification text."""
+    """The answer as Block Kit blocks plus the plain notification text; ``note`` (mrkdwn,
+    already escaped) is a context line under the question, e.g. why the scope was narrowed."""
     head: list[Block] = []
     if asked_by:
         head.append(context(f"<@{asked_by}> asked: _{escape(trim(answer.question, 300))}_"))
+    if note:
+        head.append(context(note))
     before, after, method = summary_text(answer)
     head += sections(before, "summary")
     if answer.gaps:

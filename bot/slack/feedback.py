@@ -31,6 +31,11 @@ CREATE TABLE IF NOT EXISTS feedback (
 CREATE TABLE IF NOT EXISTS threads (
     channel TEXT NOT NULL, thread_ts TEXT NOT NULL, filters_json TEXT NOT NULL,
     updated TEXT NOT NULL, PRIMARY KEY (channel, thread_ts));
+CREATE TABLE IF NOT EXISTS assistant_threads (
+    channel TEXT NOT NULL, thread_ts TEXT NOT NULL, user TEXT, context_json TEXT NOT NULL,
+    titled INTEGER NOT NULL DEFAULT 0, updated TEXT NOT NULL, PRIMARY KEY (channel, thread_ts));
+CREATE TABLE IF NOT EXISTS home_users (
+    user TEXT PRIMARY KEY, opened TEXT NOT NULL);
 """
 
 
@@ -169,6 +174,59 @@ class FeedbackStore:
         f = context_filters(json.loads(row["filters_json"]))
         self._threads[(channel, thread_ts)] = f
         return f
+
+    # ---------------------------------------------------------------- assistant panel
+
+    def set_assistant_context(
+        self, channel: str, thread_ts: str, context: dict[str, Any], user: str | None = None
+    ) -> None:
+        """The channel the user is viewing (assistant_thread_started / _context_changed)."""
+        with self._lock, self._db() as db:
+            db.execute(
+                "INSERT INTO assistant_threads(channel, thread_ts, user, context_json, updated) "
+                "VALUES (?,?,?,?,?) ON CONFLICT(channel, thread_ts) DO UPDATE SET "
+                "context_json=excluded.context_json, updated=excluded.updated, "
+                "user=COALESCE(excluded.user, assistant_threads.user)",
+                (channel, thread_ts, user, json.dumps(context), now_iso()),
+            )
+
+    def assistant_context(self, channel: str, thread_ts: str) -> dict[str, Any] | None:
+        with self._db() as db:
+            row = db.execute(
+                "SELECT context_json FROM assistant_threads WHERE channel=? AND thread_ts=?",
+                (channel, thread_ts),
+            ).fetchone()
+        return json.loads(row["context_json"]) if row else None
+
+    def first_title(self, channel: str, thread_ts: str) -> bool:
+        """True once per assistant thread: its first question becomes its title."""
+        with self._lock, self._db() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO assistant_threads(channel, thread_ts, context_json, "
+                "updated) VALUES (?,?,?,?)",
+                (channel, thread_ts, "{}", now_iso()),
+            )
+            cur = db.execute(
+                "UPDATE assistant_threads SET titled=1 WHERE channel=? AND thread_ts=? "
+                "AND titled=0",
+                (channel, thread_ts),
+            )
+            return cur.rowcount == 1
+
+    # ---------------------------------------------------------------- App Home
+
+    def home_opened(self, user: str) -> None:
+        with self._lock, self._db() as db:
+            db.execute("INSERT OR REPLACE INTO home_users VALUES (?,?)", (user, now_iso()))
+
+    def home_users(self, since_iso: str, limit: int = 500) -> list[str]:
+        """Who opened the Home tab since then, most recent first (refreshed after a re-index)."""
+        with self._db() as db:
+            rows = db.execute(
+                "SELECT user FROM home_users WHERE opened >= ? ORDER BY opened DESC LIMIT ?",
+                (since_iso, limit),
+            ).fetchall()
+        return [r["user"] for r in rows]
 
     def votes(self) -> list[dict[str, Any]]:
         with self._db() as db:

@@ -209,6 +209,39 @@ class SlackSender:
             ev["subtype"] = subtype
         return ts, self.event(ev)
 
+    def assistant_started(
+        self, user: str = "U0ALICE", viewing: str | None = None
+    ) -> tuple[str, str, Sent]:
+        """The user opens the assistant panel while viewing channel ``viewing``: Slack makes a
+        thread in the DM and sends assistant_thread_started. Returns (channel, thread_ts)."""
+        channel, thread_ts = self.fake.start_assistant_thread(user)
+        context: dict[str, Any] = {"team_id": TEAM_ID, "enterprise_id": None}
+        if viewing:
+            context["channel_id"] = viewing
+        event = {
+            "type": "assistant_thread_started",
+            "assistant_thread": {
+                "user_id": user,
+                "context": context,
+                "channel_id": channel,
+                "thread_ts": thread_ts,
+            },
+            "event_ts": thread_ts,
+        }
+        return channel, thread_ts, self.event(event)
+
+    def home_opened(self, user: str = "U0ALICE", tab: str = "home") -> Sent:
+        """The user opens the app's Home tab (app_home_opened), as Slack sends it."""
+        ts = f"{time.time():.6f}"
+        event = {
+            "type": "app_home_opened",
+            "user": user,
+            "channel": self.fake.dm_channel(user),
+            "tab": tab,
+            "event_ts": ts,
+        }
+        return self.event(event)
+
     def command(
         self, text: str, user: str = "U0ALICE", channel: str = "C0GENERAL", **kw: Any
     ) -> Sent:

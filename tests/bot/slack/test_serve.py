@@ -133,7 +133,10 @@ def test_manifest_matches_what_the_app_uses() -> None:
         "message.im",
         "message.channels",
         "message.groups",
+        "assistant_thread_started",
+        "assistant_thread_context_changed",
     }
+    assert m["features"]["assistant_view"]["assistant_description"]
     assert m["settings"]["interactivity"]["is_enabled"] is True
     # every Web API method the app calls in these tests, and the scope it needs
     needs = {
@@ -147,5 +150,9 @@ def test_manifest_matches_what_the_app_uses() -> None:
         "slash command": "commands",
         "app_mention": "app_mentions:read",
         "message.im": "im:history",
+        "message.channels": "channels:history",
+        "message.groups": "groups:history",
+        "assistant.threads.setStatus": "assistant:write",
+        "conversations.info": "channels:read",
     }
     assert set(needs.values()) <= set(m["oauth_config"]["scopes"]["bot"])
