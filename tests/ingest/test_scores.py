@@ -16,10 +16,13 @@ from ingest.scores import infer_kind
 from tests.conftest import ingest_file, make_settings, run_cli
 
 
-def survey(tmp_path: Path, column: str, scores: list[str], name: str = "s.csv") -> Path:
+def survey(
+    tmp_path: Path, column: str, scores: list[str], name: str = "s.csv", first_id: int = 1
+) -> Path:
     p = tmp_path / name
     rows = [f"id,{column},comment"] + [
-        f"{i},{s},The parcel came on day {i} and it was fine" for i, s in enumerate(scores, 1)
+        f"{i},{s},The parcel came on day {i} and it was fine"
+        for i, s in enumerate(scores, first_id)
     ]
     p.write_text("\n".join(rows) + "\n", encoding="utf-8")
     return p
@@ -149,5 +152,21 @@ def test_cli_score_kind(tmp_path: Path) -> None:
     cat = Catalog(make_settings(data).catalog_path)
     try:
         assert cat.sources()[0]["score_kind"] == "csat"
+    finally:
+        cat.close()
+
+
+def test_files_of_one_source_that_read_differently_are_named(
+    settings: Settings, tmp_path: Path
+) -> None:
+    survey(tmp_path, "score", ["0", "9", "10", "8"], "a.csv")
+    survey(tmp_path, "score", ["1", "5", "4", "2"], "b.csv", first_id=11)
+    summary = ingest_file(settings, tmp_path / "*.csv", name="surveys")
+    assert summary.ok
+    (w,) = [w for w in summary.warnings if "read as" in w.reason]
+    assert w.source == "surveys" and "b.csv's scores read as stars" in w.reason
+    cat = Catalog(settings.catalog_path)
+    try:
+        assert cat.sources()[0]["score_kind"] == "nps"
     finally:
         cat.close()
