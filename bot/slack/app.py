@@ -18,6 +18,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from slack_bolt import App, Assistant, BoltResponse
@@ -33,6 +34,7 @@ from bot.filters import Filters
 from bot.slack import blocks as bk
 from bot.slack.feedback import FeedbackStore, context_filters, store_path
 from bot.slack.highlights import assistant_prompts, highlights, segment_for_channel
+from bot.slack.home import HOME_ASK_ACTION, error_view, home_view
 from bot.slack.reindex import Reindexer
 from bot.slack.reply import Reply, api_error, guarded, make_client, secret
 from ingest.config import Settings
@@ -46,6 +48,7 @@ ASK_LIMIT = 12  # citations kept per answer; the first PAGE are shown, the rest 
 MAX_EVIDENCE = 40
 STATUS = "Looking into it..."  # the assistant thread's status while an answer is computed
 CHANNEL_NAME_TTL_S = 3600.0
+HOME_REFRESH_DAYS = 30  # after a re-index, the Home tab is republished for who opened it since
 SUBCOMMANDS = {"ask", "gaps", "reindex", "digest", "status", "help", "feedback"}
 # message subtypes that still carry a person's question: a file with a comment, a thread
 # reply also sent to the channel
@@ -167,7 +170,9 @@ class CxBot:
         self._channel_names: dict[str, tuple[float, str | None]] = {}
         self._busy = threading.BoundedSemaphore(concurrency)  # answers computed at once
         self._more_lock = threading.Lock()
-        self.reindexer = Reindexer(settings, self.client, self.engine.embedder)
+        self.reindexer = Reindexer(
+            settings, self.client, self.engine.embedder, on_done=self.refresh_homes
+        )
         self.work = ThreadPoolExecutor(ANSWER_CONCURRENCY, thread_name_prefix="cxbot-answer")
         signing_secret = secret(settings.slack_signing_secret)
         try:
@@ -209,6 +214,8 @@ class CxBot:
         assistant.thread_started(self._on_assistant_started)
         assistant.user_message(self._on_assistant_message)
         app.assistant(assistant)
+        app.event("app_home_opened")(self._on_home_opened)
+        app.action(HOME_ASK_ACTION)(self._on_home_ask)
         app.event("app_mention")(self._on_mention)
         app.event("message")(self._on_message)
         app.command(COMMAND)(self._on_command)
@@ -425,6 +432,70 @@ class CxBot:
             self._channel_names[channel_id] = (now, name)
         found = segment_for_channel(self.engine.corpus(), name)
         return (found[0], found[1], str(name)) if found else None
+
+    # ---------------------------------------------------------------- App Home
+
+    def _on_home_opened(self, event: dict[str, Any]) -> None:
+        if event.get("tab") != "home" or not event.get("user"):
+            return  # the Messages tab: nothing to publish
+        self.store.home_opened(event["user"])
+        self.publish_home(event["user"])
+
+    def publish_home(self, user: str) -> bool:
+        """views.publish of the user's Home tab; a failure shows a reference on the tab."""
+        try:
+            with self._busy:
+                h = highlights(self.engine)
+            view = home_view(h, user, self.reindexer.running_text(), self.home_extra(user))
+        except CxbotError as exc:  # e.g. nothing indexed yet
+            view = error_view(user, str(exc))
+        except Exception:
+            ref = secrets.token_hex(4)
+            log.exception("Home tab for %s failed (ref %s)", user, ref)
+            view = error_view(user, f"Sorry, the figures could not be computed (ref {ref}).")
+        try:
+            self.client.views_publish(user_id=user, view=view)
+            return True
+        except SlackApiError as exc:
+            log.error("views.publish for %s failed: %s", user, api_error(exc))
+            return False
+
+    def home_extra(self, user: str) -> list[dict[str, Any]]:
+        """Blocks a later part adds to one user's Home (their watches); none here."""
+        return []
+
+    def refresh_homes(self) -> int:
+        """After a re-index: republish the Home of everyone who opened it lately."""
+        since = datetime.now(timezone.utc) - timedelta(days=HOME_REFRESH_DAYS)
+        users = self.store.home_users(since.isoformat(timespec="seconds"))
+        done = sum(self.publish_home(u) for u in users)
+        log.info("Home tab refreshed for %d of %d user(s) after the re-index", done, len(users))
+        return done
+
+    def _on_home_ask(self, ack: Any, body: dict[str, Any]) -> None:
+        """A Home button: the full answer, posted in the user's DM with the bot."""
+        ack()
+        user = (body.get("user") or {}).get("id")
+        question = str((body.get("actions") or [{}])[0].get("value") or "")
+        if not user or not question:
+            log.warning("a Home button without user or question was dropped: %s", body)
+            return
+        try:
+            dm = self.client.conversations_open(users=user)["channel"]["id"]
+        except SlackApiError as exc:
+            ref = secrets.token_hex(4)
+            log.error("conversations.open for %s failed: %s (ref %s)", user, api_error(exc), ref)
+            self.client.views_publish(
+                user_id=user,
+                view=error_view(
+                    user,
+                    f"I could not open our DM to post the answer ({api_error(exc)}; ref {ref}).",
+                ),
+            )
+            return
+        reply = Reply(self.client, dm, None, user=user)
+        with guarded(reply, "answering from the Home tab"):
+            self.answer(reply, question, user, asked_by=user)
 
     # ---------------------------------------------------------------- answers
 

@@ -173,7 +173,11 @@ def _segments(index: Index, corpus: Corpus, h: Highlights) -> None:
                 rows.append((float((m & neg).sum()) / n, value, n))
     rows.sort(key=lambda r: (-r[0], r[1]))
     for share, value, n in rows[:TOP]:
-        h.segments.append(segment_highlight(value, f"{100 * share:.1f}% of {n:,} negative"))
+        h.segments.append(
+            segment_highlight(
+                value, f"{value}: {100 * share:.1f}% of its {n:,} verbatims read negative."
+            )
+        )
 
 
 def segment_highlight(value: str, text: str = "") -> Highlight:

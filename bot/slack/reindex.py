@@ -7,6 +7,7 @@ import logging
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -130,10 +131,17 @@ class Reindexing:
 class Reindexer:
     """Re-indexing for one bot: the allowlist, the one-at-a-time rule, the run."""
 
-    def __init__(self, settings: Settings, client: WebClient, embedder: Embedder) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        client: WebClient,
+        embedder: Embedder,
+        on_done: Callable[[], object] | None = None,
+    ) -> None:
         self.settings = settings
         self.client = client
         self.embedder = embedder
+        self.on_done = on_done  # after a re-index that read files (the Home tab is refreshed)
         self._lock = threading.Lock()
         self._current: Reindexing | None = None
 
@@ -246,3 +254,8 @@ class Reindexer:
         progress.show(":white_check_mark: Done." if summary.files else ":x: Nothing re-indexed.")
         text = ingest_summary_text(summary, rebuild)
         thread.post(bk.fallback_text(text), bk.message_blocks(text))
+        if summary.files and self.on_done is not None:
+            try:
+                self.on_done()
+            except Exception:  # noqa: BLE001 - the re-index itself succeeded and said so
+                log.exception("after-re-index refresh failed")

@@ -321,6 +321,49 @@ class SlackSender:
         raw = urlencode({"payload": json.dumps(payload)}).encode()
         return self.send(raw, "application/x-www-form-urlencoded")
 
+    def click_view(
+        self, view: dict[str, Any], action_id: str, user: str = "U0ALICE", index: int = 0
+    ) -> Sent:
+        """Press the ``index``-th ``action_id`` button of a published view (the Home tab): a
+        block_actions payload with a view container and no response_url, as Slack sends it."""
+        found = [
+            (b.get("block_id"), e)
+            for b in view.get("blocks") or []
+            for e in [b.get("accessory"), *(b.get("elements") or [])]
+            if isinstance(e, dict) and e.get("action_id") == action_id
+        ]
+        assert len(found) > index, f"no {action_id} button #{index} in the view"
+        block_id, button = found[index]
+        payload = {
+            "type": "block_actions",
+            "user": {
+                "id": user,
+                "username": user.lower(),
+                "name": user.lower(),
+                "team_id": TEAM_ID,
+            },
+            "api_app_id": "A0CX",
+            "token": "legacy-verification-token",
+            "container": {"type": "view", "view_id": view.get("id")},
+            "trigger_id": f"{uuid.uuid4().int % 10**13}.{uuid.uuid4().hex[:10]}",
+            "team": {"id": TEAM_ID, "domain": "cx-example"},
+            "enterprise": None,
+            "is_enterprise_install": False,
+            "view": view,
+            "actions": [
+                {
+                    "action_id": action_id,
+                    "block_id": block_id,
+                    "text": button["text"],
+                    "value": button.get("value"),
+                    "type": "button",
+                    "action_ts": f"{time.time():.6f}",
+                }
+            ],
+        }
+        raw = urlencode({"payload": json.dumps(payload)}).encode()
+        return self.send(raw, "application/x-www-form-urlencoded")
+
     # ------------------------------------------------------------------ waiting
 
     def final_message(self, channel: str, ts: str) -> dict[str, Any]:

@@ -226,3 +226,21 @@ def test_full_rebuild_from_slack_switches_generation_and_keeps_answering(
     assert slack.bot.engine.corpus().generation == 1
     slack.command("status", channel="C0REBUILD")
     fake.wait_for("response", lambda c: "version 1 of generation 1." in json.dumps(c.body))
+
+
+def test_the_home_tab_is_refreshed_after_a_reindex(
+    slack: Harness, fake: FakeSlack, reindexed: str
+) -> None:
+    slack.home_opened(user="U0HOMER")
+    fake.wait_for("views.publish", lambda c: c.body.get("user_id") == "U0HOMER")
+    before = len(
+        fake.calls_to("chat.postMessage", lambda c: "Re-index finished" in c.text_and_blocks())
+    )
+    slack.command("reindex", user="U0ADMIN", channel="C0OPS2")
+    fake.wait_for(
+        "chat.postMessage", lambda c: "Re-index finished" in c.text_and_blocks(), count=before + 1
+    )
+    # published again, unasked, once the new index answers
+    fake.wait_for("views.publish", lambda c: c.body.get("user_id") == "U0HOMER", count=2)
+    text = json.dumps(fake.views["U0HOMER"])
+    assert "Last re-index" in text and "Data indexed" in text

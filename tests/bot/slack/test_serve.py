@@ -135,7 +135,9 @@ def test_manifest_matches_what_the_app_uses() -> None:
         "message.groups",
         "assistant_thread_started",
         "assistant_thread_context_changed",
+        "app_home_opened",
     }
+    assert m["features"]["app_home"]["home_tab_enabled"] is True
     assert m["features"]["assistant_view"]["assistant_description"]
     assert m["settings"]["interactivity"]["is_enabled"] is True
     # every Web API method the app calls in these tests, and the scope it needs
@@ -154,5 +156,6 @@ def test_manifest_matches_what_the_app_uses() -> None:
         "message.groups": "groups:history",
         "assistant.threads.setStatus": "assistant:write",
         "conversations.info": "channels:read",
+        "conversations.open": "im:write",
     }
     assert set(needs.values()) <= set(m["oauth_config"]["scopes"]["bot"])
