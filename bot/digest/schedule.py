@@ -65,25 +65,33 @@ def weekdays(field: str, expr: str) -> str:
 
 def cron_trigger(settings: Settings) -> CronTrigger:
     """CXBOT_DIGEST_CRON in CXBOT_DIGEST_TIMEZONE; a bad value is a start-up error naming it."""
-    expr = settings.digest_cron.strip()
+    return crontab_trigger(settings.digest_cron, settings.digest_timezone)
+
+
+def crontab_trigger(
+    expr: str, timezone_name: str, variable: str = "CXBOT_DIGEST_CRON"
+) -> CronTrigger:
+    """A standard crontab expression (Sunday = 0) in a time zone, for the digest and for the
+    other scheduled posts (alerts, scheduled questions); errors name ``variable``."""
+    expr = expr.strip()
     try:
-        tz = ZoneInfo(settings.digest_timezone)
+        tz = ZoneInfo(timezone_name)
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(
-            f"CXBOT_DIGEST_TIMEZONE '{settings.digest_timezone}' is not a known time zone.",
+            f"CXBOT_DIGEST_TIMEZONE '{timezone_name}' is not a known time zone.",
             "Use an IANA name such as Europe/Paris or UTC.",
         ) from None
     fields = expr.split()
     if len(fields) != 5:
         raise ConfigError(
-            f"CXBOT_DIGEST_CRON '{expr}' has {len(fields)} fields; a cron expression has 5.",
+            f"{variable} '{expr}' has {len(fields)} fields; a cron expression has 5.",
             'Minute hour day month weekday, e.g. "0 9 * * mon" (Mondays 09:00).',
         )
     fields[4] = weekdays(fields[4], expr)
     try:
         return CronTrigger.from_crontab(" ".join(fields), timezone=tz)
     except ValueError as exc:
-        raise ConfigError(f"CXBOT_DIGEST_CRON '{expr}' is not valid: {exc}.") from None
+        raise ConfigError(f"{variable} '{expr}' is not valid: {exc}.") from None
 
 
 def run_digest_job(poster: DigestPoster, channels: list[str] | None = None) -> None:

@@ -37,6 +37,14 @@ from bot.slack.highlights import assistant_prompts, highlights, segment_for_chan
 from bot.slack.home import HOME_ASK_ACTION, error_view, home_view
 from bot.slack.reindex import Reindexer
 from bot.slack.reply import Reply, api_error, guarded, make_client, secret
+from bot.slack.watch import (
+    Watcher,
+    WatchSettings,
+    WatchStore,
+    parse_schedule,
+    resolve_target,
+    split_channel,
+)
 from ingest.config import Settings
 from ingest.errors import ConfigError, CxbotError
 
@@ -49,7 +57,19 @@ MAX_EVIDENCE = 40
 STATUS = "Looking into it..."  # the assistant thread's status while an answer is computed
 CHANNEL_NAME_TTL_S = 3600.0
 HOME_REFRESH_DAYS = 30  # after a re-index, the Home tab is republished for who opened it since
-SUBCOMMANDS = {"ask", "gaps", "reindex", "digest", "status", "help", "feedback"}
+SUBCOMMANDS = {
+    "ask",
+    "gaps",
+    "reindex",
+    "digest",
+    "status",
+    "help",
+    "feedback",
+    "watch",
+    "watches",
+    "unwatch",
+    "schedule",
+}
 # message subtypes that still carry a person's question: a file with a comment, a thread
 # reply also sent to the channel
 PASSED_SUBTYPES = {None, "file_share", "thread_broadcast"}
@@ -166,6 +186,7 @@ class CxBot:
         self.client = client or make_client(settings)
         self.engine = engine or Engine(settings)
         self.store = FeedbackStore(store_path(settings.data_dir))
+        self.watches = WatchStore(store_path(settings.data_dir))
         self.seen = Deduper()
         self._channel_names: dict[str, tuple[float, str | None]] = {}
         self._busy = threading.BoundedSemaphore(concurrency)  # answers computed at once
@@ -174,6 +195,7 @@ class CxBot:
             settings, self.client, self.engine.embedder, on_done=self.refresh_homes
         )
         self.work = ThreadPoolExecutor(ANSWER_CONCURRENCY, thread_name_prefix="cxbot-answer")
+        self.watcher = Watcher(settings, self.engine, self.client, self.store, self.watches)
         signing_secret = secret(settings.slack_signing_secret)
         try:
             self.app = App(
@@ -461,8 +483,12 @@ class CxBot:
             return False
 
     def home_extra(self, user: str) -> list[dict[str, Any]]:
-        """Blocks a later part adds to one user's Home (their watches); none here."""
-        return []
+        """The user's own watches and scheduled questions, at the end of their Home."""
+        mine = [w for w in self.watches.all() if w.user == user]
+        if not mine:
+            return []
+        lines = ["*Your watches and scheduled questions*"] + [f"• {w.describe()}" for w in mine]
+        return bk.message_blocks("\n".join(lines[:30]))
 
     def refresh_homes(self) -> int:
         """After a re-index: republish the Home of everyone who opened it lately."""
@@ -620,6 +646,14 @@ class CxBot:
                 self.digest(reply, user)
             elif sub == "feedback":
                 self.export_feedback(reply, user)
+            elif sub == "watch":
+                self.watch(reply, rest, user)
+            elif sub == "schedule":
+                self.schedule(reply, rest, user)
+            elif sub == "watches":
+                self.list_watches(reply)
+            elif sub == "unwatch":
+                self.unwatch(reply, rest, user)
 
     def gaps(self, reply: Reply, metric: str | None, user: str) -> None:
         label = f"perception gaps{' for ' + metric if metric else ''}"
@@ -657,6 +691,97 @@ class CxBot:
         with self._busy:
             digest_blocks = list(preview_blocks(self.engine, self.settings))
         reply.ephemeral("Weekly digest preview", digest_blocks[: bk.MAX_BLOCKS])
+
+    # ---------------------------------------------------------------- watches
+
+    def target_channel(self, reply: Reply, cid: str | None, name: str | None) -> str:
+        """Where a watch posts: the channel named (`<#C..|x>` or `#x`), else this one."""
+        if cid:
+            channel = cid
+        elif name:
+            channel = self.channel_id(name)
+        else:
+            channel = reply.channel
+        if not self.allowed(channel):
+            raise CxbotError(f"cxbot is not enabled in <#{channel}>.", self._allowed_text())
+        return channel
+
+    def channel_id(self, name: str) -> str:
+        """A `#name` typed as text (the command does not escape channels): its id."""
+        cursor = None
+        for _ in range(50):  # 50 pages of 200: 10,000 channels
+            resp = self.client.conversations_list(
+                types="public_channel,private_channel",
+                exclude_archived=True,
+                limit=200,
+                cursor=cursor,
+            )
+            for c in resp.get("channels") or []:
+                if c.get("name") == name:
+                    return str(c["id"])
+            cursor = (resp.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                break
+        raise CxbotError(
+            f"I can't find #{name}.", "Pick the channel from Slack's list, or invite me there."
+        )
+
+    def watch(self, reply: Reply, text: str, user: str) -> None:
+        what, cid, name = split_channel(text)
+        channel = self.target_channel(reply, cid, name)
+        themes, segments, label = resolve_target(self.engine, what)
+        w = self.watches.add("watch", channel, user, what, themes, segments, label)
+        cron = WatchSettings().alert_cron
+        reply.ephemeral(
+            f"Watching *{bk.escape(label)}* (#{w.id}): a daily check (`{cron}`, "
+            f"{bk.escape(self.settings.digest_timezone)}) posts spikes in <#{channel}>, each "
+            "against its own baseline of the previous weeks, with the complaints behind it. "
+            f"`/cx watches` lists them, `/cx unwatch {w.id}` stops this one."
+        )
+
+    def schedule(self, reply: Reply, text: str, user: str) -> None:
+        question, cadence, rest = parse_schedule(text)
+        _, cid, name = split_channel(rest)
+        if rest and not (cid or name):
+            raise CxbotError(f"I don't understand '{rest}' after {cadence}: name a #channel.")
+        channel = self.target_channel(reply, cid, name)
+        self.engine.understand(question)  # a question with no words is refused now, not weekly
+        w = self.watches.add("schedule", channel, user, question, [], {}, question, cadence)
+        when = (
+            f"daily at `{WatchSettings().alert_cron}`"
+            if cadence == "daily"
+            else f"weekly at `{self.settings.digest_cron}`"
+        )
+        reply.ephemeral(
+            f"Scheduled (#{w.id}): _{bk.escape(question)}_, re-run and posted in <#{channel}> "
+            f"{when} ({bk.escape(self.settings.digest_timezone)}). `/cx unwatch {w.id}` stops it."
+        )
+
+    def list_watches(self, reply: Reply) -> None:
+        items = self.watches.all()
+        if not items:
+            reply.ephemeral(
+                "No watches or scheduled questions yet. `/cx watch late deliveries` or "
+                '`/cx schedule "What changed this week?" weekly`.'
+            )
+            return
+        lines = [f"{len(items)} watch(es) and scheduled question(s):"]
+        lines += [f"• {w.describe()}" for w in items[:40]]
+        reply.ephemeral(bk.fallback_text(lines[0]), bk.message_blocks("\n".join(lines)))
+
+    def unwatch(self, reply: Reply, text: str, user: str) -> None:
+        raw = text.strip().lstrip("#")
+        w = self.watches.get(int(raw)) if raw.isdigit() else None
+        if w is None:
+            reply.ephemeral(f"There is no watch `{bk.escape(raw)}`; `/cx watches` lists them.")
+            return
+        if w.user != user and not self.reindexer.allowed(user):
+            reply.ephemeral(
+                f"Only <@{w.user}> (who set it) or the re-index allowlist can stop #{w.id}."
+            )
+            return
+        self.watches.remove(w.id)
+        reply.ephemeral(f"Stopped #{w.id}: {w.describe()}.")
 
     # ---------------------------------------------------------------- re-index
     def export_feedback(self, reply: Reply, user: str) -> None:

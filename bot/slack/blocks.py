@@ -365,6 +365,10 @@ change them (a reply to someone else, `@bob ...`, is left alone).
 `/cx reindex full` rebuilds the whole index (the old one answers until it is complete).
 • `/cx digest`: preview the weekly digest here (allowed users only).
 • `/cx feedback`: export the thumbs up/down feedback as a file (allowed users only).
+• `/cx watch <theme|segment|question> [#channel]`: a daily check posts spikes there, each \
+against its own baseline, with the complaints behind it. `/cx watches` lists, \
+`/cx unwatch <id>` stops.
+• `/cx schedule "question" daily|weekly [#channel]`: the question re-run and posted.
 • `/cx help`: this message."""
 
 

@@ -124,6 +124,9 @@ def run(settings: Settings, http: bool = False, host: str = "0.0.0.0", port: int
     from bot.digest.schedule import start_digest_scheduler
 
     digests = start_digest_scheduler(settings, bot.engine)  # None without CXBOT_DIGEST_CHANNELS
+    from bot.slack.watch import start_watch_scheduler
+
+    watches = start_watch_scheduler(settings, bot.watcher)  # alerts and scheduled questions
     if use_http:
 
         def http_health() -> dict[str, Any]:
@@ -140,6 +143,7 @@ def run(settings: Settings, http: bool = False, host: str = "0.0.0.0", port: int
             server.server_close()
             if digests is not None:
                 digests.shutdown(wait=False)
+            watches.shutdown(wait=False)
         return
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
@@ -169,3 +173,4 @@ def run(settings: Settings, http: bool = False, host: str = "0.0.0.0", port: int
             health_server.shutdown()
         if digests is not None:
             digests.shutdown(wait=False)
+        watches.shutdown(wait=False)
