@@ -167,6 +167,7 @@ SECTIONS = [
     ("6. How verbatims are read (labels held out)", "reading"),
     ("7. Key drivers: what costs the score (issue 17)", "drivers"),
     ("8. Question understanding (issue 16)", "understanding"),
+    ("9. Themes that fit the data (issue 15)", "themes"),
 ]
 
 
@@ -185,6 +186,10 @@ def section(key: str, r: dict[str, Any], res: dict[str, Any]) -> str:
         from benchmarks.drivers import tables as drivers_tables
 
         return drivers_tables(r)
+    if key == "themes":
+        from benchmarks.themes import tables as themes_tables
+
+        return themes_tables(r)
     if key == "understanding":
         from benchmarks.understanding import tables as understanding_tables
 

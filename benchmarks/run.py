@@ -28,6 +28,7 @@ from benchmarks import (
     quality,
     reading,
     scale,
+    themes,
     understanding,
 )
 from benchmarks.common import ROOT, TWEETS, WorkerError
@@ -44,6 +45,7 @@ BENCHES: list[tuple[str, Callable[[Ctx], dict[str, Any]]]] = [
     ("scale", scale.run),
     ("drivers", drivers.run),
     ("understanding", understanding.run),
+    ("themes", themes.run),
 ]
 OWN_DATA = {"drivers"}  # benchmarks that build their own indexes, not the tweets index
 

@@ -93,7 +93,7 @@ STAGES: list[tuple[str, str, str, str]] = [
     ("ingest.pipeline", "redact", "redact PII", "call"),
     ("ingest.pipeline", "get_embedder", "load the model", "call"),
     ("ingest.embedder", "OnnxEmbedder._load", "load the model", "call"),
-    ("ingest.pipeline", "theme_assigner", THEMES, "call"),
+    ("ingest.adapt", "theme_assigner", THEMES, "call"),
     ("ingest.themes", "ThemeAssigner._embed_prototypes", THEMES, "call"),
     ("ingest.store", "VectorStore.__init__", CHROMA_OPEN, "call"),
     ("ingest.store", "VectorStore.collection", CHROMA_OPEN, "call"),

@@ -15,6 +15,7 @@ from typing import Any
 
 from benchmarks.common import ROOT, SOURCE_NAME, TWEETS, settings_for
 from benchmarks.config import Ctx
+from benchmarks.leader_blind import BLIND
 from benchmarks.leader_suite import SUITE, Case
 from benchmarks.reading import REVIEWS
 
@@ -126,8 +127,18 @@ def suite_worker(args: dict[str, Any]) -> dict[str, Any]:
         "reviews": Engine(settings_for(_build("reviews", root))),
     }
     labels = {f"{SOURCE_NAME}:{k}": v for k, v in _tweet_sentiment().items()}
+    out: dict[str, Any] = {}
+    for name, suite in (("suite", SUITE), ("blind", BLIND)):
+        rows = _run(suite, engines, labels)
+        out[name] = {"rows": rows, "summary": summarise(rows)}
+    return out
+
+
+def _run(
+    suite: list[Case], engines: dict[str, Any], labels: dict[str, Any]
+) -> list[dict[str, Any]]:
     rows = []
-    for case in SUITE:
+    for case in suite:
         e = engines[case.data]
         t0 = time.perf_counter()
         u = e.understand(case.question)
@@ -157,7 +168,7 @@ def suite_worker(args: dict[str, Any]) -> dict[str, Any]:
             row["cited"] = len(cited)
             row["cited_relevant"] = sum(rel)
         rows.append(row)
-    return {"rows": rows, "summary": summarise(rows)}
+    return rows
 
 
 def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -195,16 +206,35 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def run(ctx: Ctx) -> dict[str, Any]:
-    ctx.say(f"understanding: {len(SUITE)} leader questions parsed and answered")
+    ctx.say(f"understanding: {len(SUITE)} + {len(BLIND)} leader questions parsed and answered")
     args = {"data_dir": ctx.index, "workdir": ctx.workdir}
     return ctx.worker("understanding", args, 1500)
 
 
 def tables(r: dict[str, Any]) -> str:
-    """Section 8 of docs/benchmarks.md."""
+    """Section 8 of docs/benchmarks.md: the suite, then the blind set."""
+    out = [
+        f"Two question sets over the demo data, the real tweets and a {REVIEWS_SUBSET:,}-review "
+        "subset of the clothing reviews, each question with the structured query a reader "
+        "would fill in. *Suite* (`benchmarks/leader_suite.py`) was written with the parser "
+        "and three of its misses were fixed by general rules, so it is not held out; *blind* "
+        "(`benchmarks/leader_blind.py`) was written afterwards by a separate author who saw "
+        "neither the parser nor its rules, and nothing was tuned on it. *Intent* = the answer "
+        "shape; *query* = intent and the segment values, N, ranking key and period all right; "
+        "*shape* = the answer has that shape (N lines for a top N, both sides of a comparison, "
+        "both periods of a trend) and each item line with a figure cites. Goal: intent >= 95% "
+        "for every intent; cited precision >= 0.75 with at least 5 cited.",
+        "",
+    ]
+    for key, title in (("suite", "Suite"), ("blind", "Blind set")):
+        if key in r:
+            out += [f"**{title}**", "", _set_table(r[key]["summary"]), ""]
+    return "\n".join(out)
+
+
+def _set_table(s: dict[str, Any]) -> str:
     from benchmarks.tables import table
 
-    s = r["summary"]
     rows = [
         [
             k,
@@ -226,13 +256,6 @@ def tables(r: dict[str, Any]) -> str:
     )
     cp = s["cited_precision"]
     out = [
-        f"{s['n']} leader questions (`benchmarks/leader_suite.py`) over the demo data, the real "
-        f"tweets and a {REVIEWS_SUBSET:,}-review subset of the clothing reviews, each with the "
-        "structured query a reader would fill in. *Intent* = the answer shape; *query* = intent "
-        "and the segment values, N, ranking key and period all right; *shape* = the answer has "
-        "that shape (N lines for a top N, both sides of a comparison, both periods of a trend) "
-        "and each item line with a figure cites. Goal: intent >= 95% for every intent.",
-        "",
         table(["intent", "questions", "intent right", "query right", "shape right"], rows),
         "",
         f"Cited precision against the hidden tweet labels ({s['labelled_questions']} labelled "
@@ -242,7 +265,8 @@ def tables(r: dict[str, Any]) -> str:
         if cp is not None
         else "No labelled questions ran.",
         "",
-        f"Slowest parse: {s['parse_ms_max']:.0f} ms (the first question embeds on a cold model).",
+        f"Slowest parse: {s['parse_ms_max']:.0f} ms (the first question of a data set embeds "
+        "on a cold model).",
     ]
     if s["wrong"]:
         out += ["", "Questions not parsed as expected:", ""]

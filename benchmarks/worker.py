@@ -27,6 +27,10 @@ TASKS = {
     "drivers_latency": "benchmarks.drivers:latency_worker",
     "drivers_reviews": "benchmarks.drivers:reviews_worker",
     "understanding": "benchmarks.understanding:suite_worker",
+    "themes_tweets": "benchmarks.themes:tweets_worker",
+    "themes_reviews": "benchmarks.themes:reviews_worker",
+    "themes_speed": "benchmarks.themes:speed_worker",
+    "themes_discover": "benchmarks.themes:discover_worker",
 }
 
 

@@ -168,6 +168,8 @@ def _print_summary(summary: Any) -> None:
         f"{summary.removed:,} removed, {summary.duplicates:,} duplicates dropped, "
         f"{len(summary.rejected):,} rejected."
     )
+    if summary.themes:
+        out.print(f"Themes: {summary.themes} (`cxbot themes list` to review and rename).")
     for f in summary.failed_files:
         err.print(f"[red]File not ingested:[/] {f}")
     for r in summary.rejected[:20]:
@@ -468,6 +470,162 @@ def examples(
 
     for p in write_examples(out_dir):
         out.print(f"wrote {p}")
+
+
+themes_app = typer.Typer(
+    no_args_is_help=True,
+    help="The themes answers count: list, show, discover, rename, merge, split, export, apply.",
+)
+app.add_typer(themes_app, name="themes")
+JsonOpt = Annotated[bool, typer.Option("--json")]
+
+
+def _change(change: Any, as_json: bool, **extra: Any) -> None:
+    if as_json:
+        data = {
+            "records_rethemed": change.records,
+            "added": change.added,
+            "coverage_before": change.before.share if change.before else None,
+            "coverage_after": change.after.share if change.after else None,
+            **extra,
+        }
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    line = change.line()
+    out.print(f"Re-themed {change.records:,} records from their stored vectors. {line}".strip())
+
+
+@themes_app.command("list")
+def themes_list(as_json: JsonOpt = False) -> None:
+    """Every theme: complaints, verbatims, parent, and whether it was discovered."""
+    from ingest.theme_edits import coverage_line, theme_rows
+
+    try:
+        rows, cov = theme_rows(settings()), coverage_line(settings())
+    except CxbotError as exc:
+        fail(exc)
+        return
+    if as_json:
+        print(json.dumps({"themes": rows, "coverage": cov}, ensure_ascii=False, indent=2))
+        return
+    for r in rows:
+        tag = " (discovered)" if r["discovered"] else ""
+        under = f" under {r['parent']}" if r["parent"] and r["parent"] != r["label"] else ""
+        out.print(
+            f"{r['id']:<28} {r['label']}{tag}{under}: {r['complaints']:,} complaints "
+            f"({100 * r['share_of_complaints']:.1f}%), {r['verbatims']:,} verbatims"
+        )
+    out.print(cov)
+
+
+@themes_app.command("show")
+def themes_show(theme: str, as_json: JsonOpt = False) -> None:
+    """One theme: its description, keywords and example verbatims."""
+    from ingest.theme_edits import describe
+
+    try:
+        d = describe(settings(), theme)
+    except CxbotError as exc:
+        fail(exc)
+        return
+    if as_json:
+        print(json.dumps(d, ensure_ascii=False, indent=2))
+        return
+    out.print(f"{d['id']}: {d['label']}{' (discovered)' if d['discovered'] else ''}")
+    out.print(f"  {d['description']}")
+    out.print(f"  {d['complaints']:,} complaints, {d['verbatims']:,} verbatims")
+    for e in d["examples"][:6]:
+        out.print(f"  - {e}")
+
+
+@themes_app.command("discover")
+def themes_discover(as_json: JsonOpt = False) -> None:
+    """Cluster the complaints no theme covers into new themes and re-theme every record."""
+    from ingest.theme_edits import discover
+
+    try:
+        change = discover(settings())
+    except CxbotError as exc:
+        fail(exc)
+        return
+    _change(change, as_json)
+
+
+@themes_app.command("rename")
+def themes_rename(theme: str, label: str, as_json: JsonOpt = False) -> None:
+    """Give a theme a new name (its id stays)."""
+    from ingest.theme_edits import rename
+
+    try:
+        tid, change = rename(settings(), theme, label)
+    except CxbotError as exc:
+        fail(exc)
+        return
+    _change(change, as_json, theme=tid, label=label)
+
+
+@themes_app.command("merge")
+def themes_merge(
+    themes: Annotated[list[str], typer.Argument(help="Two or more; the first one absorbs.")],
+    label: Annotated[str | None, typer.Option("--label", help="Name of the merged theme.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Merge themes into the first one named."""
+    from ingest.theme_edits import merge
+
+    try:
+        tid, change = merge(settings(), themes, label)
+    except CxbotError as exc:
+        fail(exc)
+        return
+    _change(change, as_json, theme=tid)
+
+
+@themes_app.command("split")
+def themes_split(
+    theme: str,
+    parts: Annotated[int, typer.Option("--parts")] = 2,
+    as_json: JsonOpt = False,
+) -> None:
+    """Cluster one theme's verbatims into --parts themes under it."""
+    from ingest.theme_edits import split
+
+    try:
+        ids, change = split(settings(), theme, parts)
+    except CxbotError as exc:
+        fail(exc)
+        return
+    _change(change, as_json, themes=ids)
+
+
+@themes_app.command("export")
+def themes_export(
+    path: Annotated[
+        Path, typer.Argument(help="YAML file to write (CXBOT_TAXONOMY_PATH reads it).")
+    ],
+) -> None:
+    """Write the active taxonomy as YAML, to edit by hand and `apply`."""
+    from ingest.theme_edits import export
+
+    try:
+        n = export(settings(), path)
+    except CxbotError as exc:
+        fail(exc)
+        return
+    out.print(f"wrote {n} themes to {path}")
+
+
+@themes_app.command("apply")
+def themes_apply(path: Path, as_json: JsonOpt = False) -> None:
+    """Make a taxonomy file the active one and re-theme every record (no re-embedding)."""
+    from ingest.theme_edits import apply
+
+    try:
+        change = apply(settings(), path)
+    except CxbotError as exc:
+        fail(exc)
+        return
+    _change(change, as_json)
 
 
 def main() -> None:

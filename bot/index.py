@@ -9,10 +9,11 @@ from bot.ask.retrieval import Mode, search
 from bot.citations import Hit
 from bot.corpus import Corpus, load_corpus
 from bot.filters import Filters
+from ingest.adapt import theme_assigner
 from ingest.config import Settings
 from ingest.embedder import Embedder, get_embedder
-from ingest.pipeline import theme_assigner
 from ingest.store import VectorStore
+from ingest.themes import ThemeAssigner
 
 
 class Index:
@@ -21,8 +22,13 @@ class Index:
     def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
         self.settings = settings
         self.embedder = embedder or get_embedder(settings)
-        self.assigner = theme_assigner(settings, self.embedder)
         self.store = VectorStore(settings, self.embedder.model_id, self.embedder.dim)
+
+    @property
+    def assigner(self) -> ThemeAssigner:
+        """Follows the active taxonomy: themes discovered or renamed by another process show
+        up on the next question."""
+        return theme_assigner(self.settings, self.embedder)
 
     def corpus(self) -> Corpus:
         return load_corpus(self.settings)

@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     embed_threads: int = 0
     openai_embedding_model: str = "text-embedding-3-small"
     taxonomy_path: Path | None = None
+    # "auto": an ingest adds discovered themes when more than discover_above of the
+    # complaints fall in no theme (see ingest.adapt); "off": the taxonomy only
+    discover: Literal["auto", "off"] = "auto"
+    discover_above: float = 0.5
     max_text_chars: int = 20_000
     redact_handles: bool = False
     min_segment_n: int = 30

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from ingest.adapt import adapt_themes, enrichment_fingerprint, theme_assigner
 from ingest.catalog import Catalog, now_iso
 from ingest.config import Settings, SourceSpec
 from ingest.embedder import Embedder, get_embedder
@@ -35,14 +36,14 @@ from ingest.errors import (
 from ingest.generations import Generation, discard, switch
 from ingest.loaders import iter_survey, load_metrics
 from ingest.locks import ingest_lock
-from ingest.reading import READING_VERSION, read
+from ingest.reading import read
 from ingest.redact import redact
 from ingest.schema import IngestSummary, Record, Rejected
 from ingest.scores import SCALE
 from ingest.seen import SeenSet
 from ingest.sentiment import score_scale
 from ingest.store import VectorStore
-from ingest.themes import ThemeAssigner, load_taxonomy
+from ingest.themes import ThemeAssigner
 
 # progress(stage, advance, total): stage in {"load", "embed"}
 CHUNK = 4096
@@ -54,22 +55,6 @@ Progress = Callable[[str, int, int], None]
 class Job:
     spec: SourceSpec
     base: Path | None = None
-
-
-_ASSIGNERS: dict[tuple[str, str], ThemeAssigner] = {}
-ENRICHMENT_VERSION = f"1.r{READING_VERSION}"  # changes when sentiment/complaint rules change
-
-
-def enrichment_fingerprint(assigner: ThemeAssigner, model_id: str) -> str:
-    blob = f"{ENRICHMENT_VERSION}|{model_id}|{assigner.taxonomy.model_dump_json()}"
-    return hashlib.sha1(blob.encode()).hexdigest()[:10]
-
-
-def theme_assigner(settings: Settings, embedder: Embedder) -> ThemeAssigner:
-    key = (str(settings.taxonomy_path), embedder.model_id)
-    if key not in _ASSIGNERS:
-        _ASSIGNERS[key] = ThemeAssigner(load_taxonomy(settings.taxonomy_path), embedder)
-    return _ASSIGNERS[key]
 
 
 @dataclass
@@ -184,6 +169,17 @@ def run_ingest(
             progress,
             gap_config,
         )
+        change = _guard_disk(
+            settings,
+            "discovering themes",
+            adapt_themes,
+            settings,
+            target.catalog_path,
+            store,
+            embedder,
+        )
+        if change is not None:
+            summary.themes = change.line()
         if rebuild:
             _guard_disk(
                 settings,

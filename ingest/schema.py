@@ -91,6 +91,7 @@ class IngestSummary(BaseModel):
     files: list[str] = Field(default_factory=list)
     seconds: float = 0.0
     generation: int = 0  # the index generation answering after the run (a rebuild adds one)
+    themes: str | None = None  # themes discovered in this run, and the coverage they bring
 
     @property
     def ok(self) -> bool:

@@ -28,6 +28,8 @@ class Theme(BaseModel):
     keywords: list[str] = Field(default_factory=list)
     metric_keywords: list[str] = Field(default_factory=list)
     threshold: float | None = None  # overrides the taxonomy's similarity_threshold
+    discovered: bool = False  # found in the data by `ingest.discover`, not written by hand
+    parent: str | None = None  # the broader theme it belongs under (two levels)
 
     @cached_property
     def patterns(self) -> list[re.Pattern[str]]:
@@ -130,7 +132,11 @@ class ThemeAssigner:
         thresholds = np.array(
             [tax.themes[n].threshold or tax.similarity_threshold for n in self.names]
         )
+        found = np.array([tax.themes[n].discovered for n in self.names], dtype=bool)
         for row in scores:
-            order = np.argsort(-row)
-            out.append([self.names[i] for i in order[: tax.max_themes] if row[i] >= thresholds[i]])
+            order = [i for i in np.argsort(-row) if row[i] >= thresholds[i]]
+            # hand-written themes first: a discovered theme fills a free slot, never takes one
+            picks = [i for i in order if not found[i]][: tax.max_themes]
+            picks += [i for i in order if found[i]][: tax.max_themes - len(picks)]
+            out.append([self.names[i] for i in picks])
         return out

@@ -5,14 +5,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from importlib import resources
 from typing import Literal
 
 import numpy as np
+import yaml
 
 from bot.corpus import Corpus
 from bot.filters import Filters
 from ingest.dates import MONTHS as MONTH_NAMES
 from ingest.dates import parse_date
+from ingest.embedder import Embedder
 from ingest.themes import ThemeAssigner
 
 Intent = Literal[
@@ -298,15 +301,79 @@ def find_period(question: str, anchor: date | None) -> tuple[date | None, date |
     return None, None, None
 
 
+AUDIENCE = (
+    r"customers?|clients?|people|users?|passengers?|flyers?|travell?ers?|shoppers?|buyers?|"
+    r"reviewers?|guests?|members?|patients?|folks|everyone|anyone|somebody|someone|they|us|"
+    r"we|our|you|your|tweets?|reviews?|comments?|feedback|verbatims?|responses?|surveys?|"
+    r"say|saying|said|tell|telling|talk|talking|think|feel|mention\w*|raise\w*|bring up|"
+    r"things?|stuff|anything|something|most|lot|thing|top|biggest|main|common|frequent|"
+    r"often|many|much|list|give|show|me|get|gets|getting|what|which|who|why|how|where|when|"
+    r"about|week|month|day|days|lately|recently|now|today|yesterday|year|time|period|"
+    r"quick|hey|hi|please|overall|right|currently|really|actually|examples?|quotes?"
+)
+_GENERIC = re.compile(r"\b(" + AUDIENCE + r")\b", re.I)
+
+
+def has_topic(question: str) -> bool:
+    """Whether the question names something to be about, beyond who, when and how much:
+    "What do customers complain about most?" names nothing, so no theme is picked for it."""
+    q = _GENERIC.sub(" ", question)
+    for rx in (COMPLAINT_WORDS, PRAISE_WORDS, TREND_WORDS, RANK_WORDS, COUNT_WORDS, TOP_N):
+        q = rx.sub(" ", q)
+    words = [w for w in re.findall(r"[a-z]{3,}", q.lower()) if w not in _STOP]
+    return bool(words)
+
+
+_STOP = frozenset(
+    "the and for are was were you your our has have had does did can could would should "
+    "this that these those with from into than then them their there here been being any "
+    "all some more most less least very just also only still ever even such each every "
+    "not nor yet again both few other own same too will shall may might must let its".split()
+)
+
+
+def _stems(text: str) -> set[str]:
+    import Stemmer
+
+    stem = Stemmer.Stemmer("english")
+    return {w for w in stem.stemWords(re.findall(r"[a-z]{3,}", text.lower()))}
+
+
 def detect_themes(
-    question: str, qvec: np.ndarray, assigner: ThemeAssigner, threshold: float = 0.42
+    question: str,
+    qvec: np.ndarray,
+    assigner: ThemeAssigner,
+    threshold: float = 0.42,
+    names: list[str] | None = None,
 ) -> tuple[list[str], dict[str, float]]:
+    """The themes a question is about: close in meaning, and standing out from the others
+    ("What do customers complain about?" is near every complaint theme, so it names none).
+    A discovered theme also needs a word of its own in the question: its examples are real
+    complaints, close to any question about complaints."""
     scores = assigner.scores([question], qvec[None, :])[0]
     named = {n: float(s) for n, s in zip(assigner.names, scores, strict=True)}
-    for n, theme in assigner.taxonomy.themes.items():
+    bare = question
+    for name in names or []:  # "United customers": a segment, not a topic
+        bare = re.sub(r"\b" + re.escape(name) + r"\b", " ", bare, flags=re.I)
+    topical = has_topic(bare)
+    q_stems: set[str] | None = None
+    picked = []
+    for n, sc in sorted(named.items(), key=lambda x: -x[1]):
+        theme = assigner.taxonomy.themes[n]
         if _norm(theme.label) in _norm(question):
-            named[n] = max(named[n], 1.0)
-    picked = [n for n, s in sorted(named.items(), key=lambda x: -x[1]) if s >= threshold][:2]
+            named[n] = max(sc, 1.0)
+            picked.append(n)
+            continue
+        if sc < threshold or not topical:
+            continue
+        if theme.discovered:
+            q_stems = q_stems if q_stems is not None else _stems(question)
+            if sc < (theme.threshold or threshold) or not q_stems & _stems(theme.description):
+                continue
+        picked.append(n)
+    picked.sort(key=lambda n: -named[n])
+    # a second theme only when the question is about it about as much as the first
+    picked = [n for i, n in enumerate(picked[:2]) if i == 0 or named[n] >= named[picked[0]] - 0.15]
     return picked, named
 
 
@@ -400,9 +467,16 @@ def understand(
             filters.segments.setdefault("(unknown)", []).append(value)
     _, anchor = corpus.date_range(corpus.kind == "verbatim")
     filters.since, filters.until, filters.time_phrase = find_period(question, anchor)
-    filters.themes, theme_scores = detect_themes(question, qvec, assigner)
+    named = [v for vs in filters.segments.values() for v in vs]
+    filters.themes, theme_scores = detect_themes(question, qvec, assigner, names=named)
     top_n = find_top_n(question)
     intent, compare, rank_key = _pick_intent(question, filters, corpus, top_n)
+    if intent == "general":
+        guess, _ = intent_by_example(qvec, assigner.embedder)
+        if guess in ("rank", "trend", "praise", "drivers", "share", "examples", "gap"):
+            intent = guess  # type: ignore[assignment]
+        elif guess == "count" and filters.themes:
+            intent = "count"
     ranking = intent == "rank" and bool(top_n or RANK_WORDS.search(question))
     if ranking and not _names_theme(question, assigner):
         # "the 4 biggest complaints from customers": a ranking over every theme, not one theme
@@ -428,6 +502,25 @@ def understand(
 
 
 STRONG_THEME = 0.55  # a theme the question clearly is about, even inside a ranking question
+EXAMPLE_SIM = 0.6  # how close a question must be to an example to take its shape
+_EXAMPLES: dict[str, tuple[list[str], np.ndarray]] = {}
+
+
+def intent_by_example(qvec: np.ndarray, embedder: Embedder) -> tuple[str | None, float]:
+    """The shape of the closest example question (bot/ask/intent_examples.yaml), when the
+    keyword rules found none: "What do people appreciate?" needs no listed keyword."""
+    key = embedder.model_id
+    if key not in _EXAMPLES:
+        raw = yaml.safe_load(
+            resources.files("bot.ask").joinpath("intent_examples.yaml").read_text("utf-8")
+        )
+        labels = [k for k, qs in raw.items() for _ in qs]
+        vecs = embedder.embed([q for qs in raw.values() for q in qs])
+        _EXAMPLES[key] = (labels, vecs)
+    labels, vecs = _EXAMPLES[key]
+    sims = vecs @ qvec
+    best = int(np.argmax(sims))
+    return (labels[best], float(sims[best])) if sims[best] >= EXAMPLE_SIM else (None, 0.0)
 
 
 def _names_theme(question: str, assigner: ThemeAssigner) -> bool:

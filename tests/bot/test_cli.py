@@ -59,7 +59,7 @@ def test_gaps_explain(cli_data: Path) -> None:
     r = run_cli(["gaps", "--explain"], cli_data)
     assert r.returncode == 0, r.stderr
     assert "1. North: On-time delivery" in r.stdout
-    assert "On-time delivery -> Late or delayed delivery" in r.stdout
+    assert "On-time delivery -> Late or delayed" in r.stdout
     j = json.loads(run_cli(["gaps", "--json", "--metric", "damaged"], cli_data).stdout)
     assert j["gaps"][0]["segment"] == "West" and j["gaps"][0]["metric"] == "Damaged items rate"
     assert {g["metric"] for g in j["gaps"]} == {"Damaged items rate"}

@@ -209,7 +209,7 @@ def test_cli_drivers_text_json_and_exit_codes(tmp_path: Path) -> None:
     text = run_cli(["drivers", "--segment", "north"], data)
     assert text.returncode == 0, text.stderr
     assert text.stdout.startswith("NPS over 300 scored North verbatims: ")
-    assert "* 1. Late or delayed delivery: " in text.stdout and "\nSources:\n  [1] " in text.stdout
+    assert "* 1. Late or delayed: " in text.stdout and "\nSources:\n  [1] " in text.stdout
     assert "Too small to estimate (fewer than 30 scored verbatims): " in text.stdout
     doc = json.loads(run_cli(["drivers", "--json", "--since", "2026-10-01"], data).stdout)
     assert doc["kind"] == "nps" and doc["filters"]["since"] == "2026-10-01"

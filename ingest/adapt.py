@@ -1,0 +1,294 @@
+"""Themes that fit the data: which taxonomy is active, re-theming from stored vectors, and
+adding discovered themes when the built-in ones cover too little of the complaints.
+
+The active taxonomy is ``CXBOT_TAXONOMY_PATH`` when set (the CX team owns it), else the data
+dir's ``themes.yaml`` (written by discovery and by `cxbot themes` edits), else the built-in one.
+Re-theming never re-embeds: it reads each record's vector back from the store, so renaming,
+merging or discovering themes on 100k records costs seconds of arithmetic, not an hour of
+model time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from ingest.catalog import Catalog
+from ingest.config import Settings
+from ingest.discover import Cluster, DiscoveryError, discover
+from ingest.embedder import Embedder
+from ingest.reading import READING_VERSION
+from ingest.store import VectorStore
+from ingest.themes import Taxonomy, Theme, ThemeAssigner, load_taxonomy
+
+log = logging.getLogger("cxbot.themes")
+
+ENRICHMENT_VERSION = f"1.r{READING_VERSION}"  # changes when sentiment/complaint rules change
+THEMES_FILE = "themes.yaml"
+REDISCOVER_GROWTH = 1.2  # re-discover once the uncovered complaints grew by 20% since the last
+READ_CHUNK = 5000
+_ASSIGNERS: dict[tuple[str, str, int], ThemeAssigner] = {}
+
+
+def enrichment_fingerprint(assigner: ThemeAssigner, model_id: str) -> str:
+    blob = f"{ENRICHMENT_VERSION}|{model_id}|{assigner.taxonomy.model_dump_json()}"
+    return hashlib.sha1(blob.encode()).hexdigest()[:10]
+
+
+def data_taxonomy_path(settings: Settings) -> Path:
+    return settings.data_dir / THEMES_FILE
+
+
+def active_taxonomy_path(settings: Settings) -> Path | None:
+    if settings.taxonomy_path:
+        return settings.taxonomy_path
+    own = data_taxonomy_path(settings)
+    return own if own.exists() else None
+
+
+def theme_assigner(settings: Settings, embedder: Embedder) -> ThemeAssigner:
+    """The assigner of the active taxonomy; a changed file is re-read on the next call."""
+    path = active_taxonomy_path(settings)
+    try:
+        stamp = path.stat().st_mtime_ns if path else 0
+    except OSError:
+        stamp = 0
+    key = (str(path), embedder.model_id, stamp)
+    if key not in _ASSIGNERS:
+        _ASSIGNERS[key] = ThemeAssigner(load_taxonomy(path), embedder)
+    return _ASSIGNERS[key]
+
+
+def save_taxonomy(tax: Taxonomy, path: Path) -> None:
+    """Atomically: a half-written themes file would fail every later ingest and answer."""
+    data = tax.model_dump(exclude_defaults=True)
+    for t in data.get("themes", {}).values():
+        t.setdefault("description", "")
+    tmp = path.with_suffix(".tmp")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp.write_text(
+        "# cxbot themes: edit with `cxbot themes ...` or by hand, then `cxbot themes apply`.\n"
+        + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100),
+        encoding="utf-8",
+    )
+    tmp.replace(path)
+
+
+@dataclass
+class Coverage:
+    complaining: int  # negative or complaint-intent verbatims
+    covered: int  # ...of which raise at least one theme as a complaint
+
+    @property
+    def uncovered(self) -> int:
+        return self.complaining - self.covered
+
+    @property
+    def share(self) -> float:
+        return self.covered / self.complaining if self.complaining else 1.0
+
+
+def coverage(catalog: Catalog) -> Coverage:
+    row = catalog.db.execute(
+        "SELECT COUNT(*), SUM(complaints != '[]') FROM records WHERE kind='verbatim' AND "
+        "(polarity < 0 OR intent = 'complaint')"
+    ).fetchone()
+    return Coverage(int(row[0] or 0), int(row[1] or 0))
+
+
+@dataclass
+class ThemeChange:
+    """What a re-theme or a discovery did, for the ingest summary and `cxbot themes`."""
+
+    added: list[str] = field(default_factory=list)  # labels of discovered themes
+    records: int = 0
+    before: Coverage | None = None
+    after: Coverage | None = None
+
+    def line(self) -> str:
+        parts = []
+        if self.added:
+            parts.append(f"{len(self.added)} theme(s) discovered: {', '.join(self.added[:8])}")
+        if self.before and self.after:
+            parts.append(
+                f"complaints in some theme {100 * self.before.share:.0f}% -> "
+                f"{100 * self.after.share:.0f}%"
+            )
+        return "; ".join(parts)
+
+
+def stored_vectors(store: VectorStore, ids: list[str]) -> np.ndarray:
+    """Vectors of ``ids`` read back from the store, in that order (never re-embedded)."""
+    out = []
+    for i in range(0, len(ids), READ_CHUNK):
+        vecs = store.fetch_vectors(ids[i : i + READ_CHUNK])
+        if vecs is None:
+            raise DiscoveryError(
+                "Some records have no vector in the store (an ingest is running or failed).",
+                "Run the ingest again, then retry.",
+            )
+        out.append(vecs)
+    return np.vstack(out) if out else np.zeros((0, store.dim), dtype=np.float32)
+
+
+def retheme(catalog_path: Path, store: VectorStore, embedder: Embedder, taxonomy: Taxonomy) -> int:
+    """Themes and complaints of every record from its stored vector, in one transaction."""
+    assigner = ThemeAssigner(taxonomy, embedder)
+    fp = enrichment_fingerprint(assigner, embedder.model_id)
+    catalog = Catalog(catalog_path)
+    try:
+        rows = catalog.db.execute(
+            "SELECT id, kind, text, polarity, hash FROM records ORDER BY rowid"
+        ).fetchall()
+        ids = [str(r[0]) for r in rows]
+        vecs = stored_vectors(store, ids)
+        updates = []
+        for start in range(0, len(rows), READ_CHUNK):
+            chunk = rows[start : start + READ_CHUNK]
+            themes = assigner.assign([str(r[2]) for r in chunk], vecs[start : start + len(chunk)])
+            for r, t in zip(chunk, themes, strict=True):
+                comp = assigner.complaints(str(r[2]), t, int(r[3])) if r[1] == "verbatim" else []
+                updates.append(
+                    (json.dumps(t), json.dumps(comp), f"{str(r[4]).split(':')[0]}:{fp}", r[0])
+                )
+        with catalog.transaction() as db:
+            db.executemany("UPDATE records SET themes=?, complaints=?, hash=? WHERE id=?", updates)
+            Catalog.bump(db, embedder.model_id)
+        return len(updates)
+    finally:
+        catalog.close()
+
+
+def discovered_themes(
+    texts: list[str],
+    vectors: np.ndarray,
+    embedder: Embedder,
+    names: list[str],
+    taken: set[str],
+    k: int | None = None,
+) -> dict[str, Theme]:
+    """Taxonomy entries for the clusters of ``texts``, each with a similarity threshold that
+    holds most of its own cluster."""
+    clusters = _merge_same_names(discover(texts, vectors, names=names, k=k, taken=taken), texts)
+    themes: dict[str, Theme] = {}
+    for c in clusters:
+        themes[c.id] = Theme(
+            label=c.label,
+            description=f"{c.label}: {', '.join(c.words[:6])}",
+            examples=[texts[i][:300] for i in c.examples],
+            discovered=True,
+            parent=c.parent,
+        )
+    probe = ThemeAssigner(Taxonomy(themes=themes), embedder)
+    unit = vectors / (np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-9)
+    for row, c in enumerate(clusters):
+        sims = unit[c.members] @ probe.prototypes[row]
+        themes[c.id].threshold = round(float(np.clip(np.quantile(sims, 0.3), 0.35, 0.6)), 3)
+    return themes
+
+
+def _merge_same_names(clusters: list[Cluster], texts: list[str]) -> list[Cluster]:
+    """'Runs small' and 'Run small' are one theme: clusters whose names stem alike merge into
+    the larger, which keeps examples from both."""
+    import Stemmer
+
+    stem = Stemmer.Stemmer("english")
+    out: dict[str, Cluster] = {}
+    for c in clusters:  # largest first
+        key = " ".join(stem.stemWords(c.label.lower().split()))
+        head = out.get(key)
+        if head is None:
+            out[key] = c
+            continue
+        head.members = np.concatenate([head.members, c.members])
+        head.size += c.size
+        head.examples = (head.examples[:4] + c.examples[:2])[: len(head.examples) or 6]
+    return list(out.values())
+
+
+def _uncovered(catalog: Catalog) -> tuple[list[str], list[str]]:
+    rows = catalog.db.execute(
+        "SELECT id, text FROM records WHERE kind='verbatim' AND (polarity < 0 OR "
+        "intent = 'complaint') AND complaints = '[]' ORDER BY rowid"
+    ).fetchall()
+    return [str(r[0]) for r in rows], [str(r[1]) for r in rows]
+
+
+def _segment_names(catalog: Catalog) -> list[str]:
+    names: set[str] = set()
+    for (seg,) in catalog.db.execute("SELECT DISTINCT segments FROM records"):
+        names.update(str(v) for v in json.loads(seg).values() if v)
+    return sorted(names)[:5000]
+
+
+def discover_and_apply(
+    settings: Settings,
+    catalog_path: Path,
+    store: VectorStore,
+    embedder: Embedder,
+    k: int | None = None,
+) -> ThemeChange:
+    """Cluster the complaints no theme covers, add them to the data dir's taxonomy (ids of
+    existing themes never change) and re-theme every record."""
+    catalog = Catalog(catalog_path)
+    try:
+        before = coverage(catalog)
+        ids, texts = _uncovered(catalog)
+        names = _segment_names(catalog)
+    finally:
+        catalog.close()
+    if not ids:
+        raise DiscoveryError("Every complaint already falls in a theme; nothing to discover.")
+    current = load_taxonomy(active_taxonomy_path(settings))
+    vecs = stored_vectors(store, ids)
+    new = discovered_themes(texts, vecs, embedder, names, set(current.themes), k=k)
+    known = {t.label.lower() for t in current.themes.values()}
+    new = {i: t for i, t in new.items() if t.label.lower() not in known}
+    tax = current.model_copy(update={"themes": {**current.themes, **new}})
+    n = retheme(catalog_path, store, embedder, tax)
+    target = settings.taxonomy_path or data_taxonomy_path(settings)
+    save_taxonomy(tax, target)
+    catalog = Catalog(catalog_path)
+    try:
+        after = coverage(catalog)
+        with catalog.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO meta VALUES('themes_uncovered_after', ?)",
+                (str(after.uncovered),),
+            )
+    finally:
+        catalog.close()
+    return ThemeChange(added=[t.label for t in new.values()], records=n, before=before, after=after)
+
+
+def adapt_themes(
+    settings: Settings, catalog_path: Path, store: VectorStore, embedder: Embedder
+) -> ThemeChange | None:
+    """After an ingest: discover themes when the active ones leave too many complaints out.
+
+    Runs when ``settings.discover`` is "auto", no hand-written taxonomy is set, more than
+    ``discover_above`` of the complaints are in no theme, and (after a first discovery) the
+    uncovered complaints grew by 20% since; otherwise the themes stay as they are."""
+    if settings.discover != "auto" or settings.taxonomy_path:
+        return None
+    catalog = Catalog(catalog_path)
+    try:
+        cov = coverage(catalog)
+        last = catalog.meta("themes_uncovered_after")
+    finally:
+        catalog.close()
+    if cov.uncovered < 60 or 1 - cov.share <= settings.discover_above:
+        return None
+    if last is not None and cov.uncovered < REDISCOVER_GROWTH * int(last):
+        return None
+    try:
+        return discover_and_apply(settings, catalog_path, store, embedder)
+    except DiscoveryError as exc:
+        log.info("no themes discovered: %s", exc)
+        return None
