@@ -69,6 +69,7 @@ SUBCOMMANDS = {
     "watches",
     "unwatch",
     "schedule",
+    "themes",
 }
 # message subtypes that still carry a person's question: a file with a comment, a thread
 # reply also sent to the channel
@@ -654,6 +655,8 @@ class CxBot:
                 self.list_watches(reply)
             elif sub == "unwatch":
                 self.unwatch(reply, rest, user)
+            elif sub == "themes":
+                self.themes(reply)
 
     def gaps(self, reply: Reply, metric: str | None, user: str) -> None:
         label = f"perception gaps{' for ' + metric if metric else ''}"
@@ -670,6 +673,13 @@ class CxBot:
             self.store.set_thread(reply.channel, thread, Filters(intent="gap"))
         blocks, text = bk.answer_blocks(answer, answer_id, asked_by=user, more_available=False)
         reply.finish(text, blocks)
+
+    def themes(self, reply: Reply) -> None:
+        """The themes answers count, largest first; renaming stays with the CX team's CLI."""
+        from ingest.theme_edits import coverage_line, theme_rows
+
+        rows = theme_rows(self.settings)
+        reply.ephemeral("cxbot themes", bk.themes_blocks(rows, coverage_line(self.settings)))
 
     def status(self, reply: Reply) -> None:
         from bot.analysis.overview import index_stats

@@ -369,7 +369,34 @@ change them (a reply to someone else, `@bob ...`, is left alone).
 against its own baseline, with the complaints behind it. `/cx watches` lists, \
 `/cx unwatch <id>` stops.
 • `/cx schedule "question" daily|weekly [#channel]`: the question re-run and posted.
+• `/cx themes`: the themes answers count, with how many complaints each holds.
 • `/cx help`: this message."""
+
+
+def themes_blocks(rows: list[dict[str, Any]], coverage: str) -> list[dict[str, Any]]:
+    """`/cx themes`: one line per theme, discovered ones marked, at most 40."""
+    lines = []
+    for r in rows[:40]:
+        tag = " _(discovered)_" if r["discovered"] else ""
+        under = f" under {escape(r['parent'])}" if r["parent"] and r["parent"] != r["label"] else ""
+        lines.append(
+            f"• *{escape(r['label'])}*{tag}{under}: {r['complaints']:,} complaints "
+            f"({100 * r['share_of_complaints']:.1f}%), {r['verbatims']:,} verbatims"
+        )
+    more = f"\n…and {len(rows) - 40} more (`cxbot themes list`)." if len(rows) > 40 else ""
+    text = "\n".join(lines) + more or "No themes."
+    return [
+        {"type": "section", "text": {"type": "mrkdwn", "text": text[:2900]}},
+        {
+            "type": "context",
+            "elements": [
+                {
+                    "type": "mrkdwn",
+                    "text": escape(coverage) + " Rename, merge or split with `cxbot themes`.",
+                }
+            ],
+        },
+    ]
 
 
 def help_blocks(note: str | None = None) -> list[dict[str, Any]]:

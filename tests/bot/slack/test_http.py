@@ -303,6 +303,14 @@ def test_status_help_digest_and_errors(
         status.body
     )
 
+    slack.command("themes", channel=channel)
+    themes = fake.wait_for("response", lambda c: "complaints (" in json.dumps(c.body))[0]
+    from ingest.theme_edits import theme_rows
+
+    top = theme_rows(demo_settings)[0]
+    assert f"{top['label']}*: {top['complaints']:,} complaints" in json.dumps(themes.body)
+    assert "fall in some theme" in json.dumps(themes.body)
+
     slack.command("gaps nosuchmetric", channel=channel)
     err = fake.wait_for(
         None,
