@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import lru_cache
 from importlib import resources
 from typing import Literal
 
@@ -332,11 +333,15 @@ _STOP = frozenset(
 )
 
 
-def _stems(text: str) -> set[str]:
+@lru_cache(maxsize=1)
+def _stemmer():  # type: ignore[no-untyped-def]
     import Stemmer
 
-    stem = Stemmer.Stemmer("english")
-    return {w for w in stem.stemWords(re.findall(r"[a-z]{3,}", text.lower()))}
+    return Stemmer.Stemmer("english")
+
+
+def _stems(text: str) -> set[str]:
+    return set(_stemmer().stemWords(re.findall(r"[a-z]{3,}", text.lower())))
 
 
 def detect_themes(
@@ -346,8 +351,8 @@ def detect_themes(
     threshold: float = 0.42,
     names: list[str] | None = None,
 ) -> tuple[list[str], dict[str, float]]:
-    """The themes a question is about: close in meaning, and standing out from the others
-    ("What do customers complain about?" is near every complaint theme, so it names none).
+    """The themes a question is about: close in meaning, in a question that names a topic
+    ("What do customers complain about?" is near every complaint theme but names none).
     A discovered theme also needs a word of its own in the question: its examples are real
     complaints, close to any question about complaints."""
     scores = assigner.scores([question], qvec[None, :])[0]
