@@ -168,6 +168,8 @@ SECTIONS = [
     ("7. Key drivers: what costs the score (issue 17)", "drivers"),
     ("8. Question understanding (issue 16)", "understanding"),
     ("9. Themes that fit the data (issue 15)", "themes"),
+    ("10. Slack under load: mentions, /cx, assistant threads, App Home (issue 20)", "slack_load"),
+    ("11. Alert back-test on the airline tweets (issue 20)", "alerts"),
 ]
 
 
@@ -194,6 +196,14 @@ def section(key: str, r: dict[str, Any], res: dict[str, Any]) -> str:
         from benchmarks.understanding import tables as understanding_tables
 
         return understanding_tables(r)
+    if key == "slack_load":
+        from benchmarks.slack_load import tables as slack_load_tables
+
+        return slack_load_tables(r)
+    if key == "alerts":
+        from benchmarks.alerts_backtest import tables as alerts_tables
+
+        return alerts_tables(r)
     return FAITH_LEGEND + "\n\n" + faithfulness_tables(r)
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import (
+    alerts_backtest,
     answers,
     drivers,
     ingest_bench,
@@ -28,6 +29,7 @@ from benchmarks import (
     quality,
     reading,
     scale,
+    slack_load,
     themes,
     understanding,
 )
@@ -46,8 +48,13 @@ BENCHES: list[tuple[str, Callable[[Ctx], dict[str, Any]]]] = [
     ("drivers", drivers.run),
     ("understanding", understanding.run),
     ("themes", themes.run),
+    ("slack_load", slack_load.bench),
+    ("alerts", alerts_backtest.run),
 ]
-OWN_DATA = {"drivers"}  # benchmarks that build their own indexes, not the tweets index
+OWN_DATA = {
+    "drivers",
+    "slack_load",
+}  # benchmarks that build their own indexes, not the tweets index
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:

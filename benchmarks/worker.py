@@ -31,6 +31,8 @@ TASKS = {
     "themes_reviews": "benchmarks.themes:reviews_worker",
     "themes_speed": "benchmarks.themes:speed_worker",
     "themes_discover": "benchmarks.themes:discover_worker",
+    "slack_load": "benchmarks.slack_load:load_worker",
+    "alerts_backtest": "benchmarks.alerts_backtest:backtest_worker",
 }
 
 
