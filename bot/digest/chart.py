@@ -9,6 +9,7 @@ no pyplot global state, so it is safe in the scheduler's thread.
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -36,33 +37,55 @@ def chart_themes(d: Digest) -> list[ThemeChange]:
     return sorted(picked.values(), key=lambda t: -t.now.share)
 
 
+@dataclass
+class Bar:
+    """One theme's pair of bars: shares (0-1) this period and the previous one."""
+
+    label: str
+    now: float
+    before: float
+    points: float
+    significant: bool
+
+
 def chart_png(d: Digest) -> bytes | None:
     """The PNG, or None when there is too little data to show a trend."""
     themes = chart_themes(d)
     if not d.enough or not themes:
         return None
-    rows = len(themes)
+    bars = [Bar(t.label, t.now.share, t.before.share, t.points, t.significant) for t in themes]
+    return bars_png(
+        bars,
+        f"{d.period.label()} (n={d.volume.now:,})",
+        f"{d.previous.label()} (n={d.volume.before:,})",
+    )
+
+
+def bars_png(
+    bars: list[Bar],
+    now_label: str,
+    before_label: str,
+    title: str = "Complaints by theme",
+    subtitle: str = "% of the period's verbatims complaining about it",
+) -> bytes:
+    """Two bars per theme (first on top), the value at each bar's end and the change on the
+    right; the digest's chart and a trend answer's share it."""
+    rows = len(bars)
     fig = Figure(figsize=(6.4, 2.3 + 1.35 * rows), dpi=DPI)
     FigureCanvasAgg(fig)
     top_in = 1.1  # room for the title and subtitle, in inches
     bottom_in = 0.95  # legend and note
     height = fig.get_figheight()
     ax = fig.add_axes((0.04, bottom_in / height, 0.74, 1 - (top_in + bottom_in) / height))
-    fig.text(0.04, 1 - 0.38 / height, "Complaints by theme", fontsize=22, fontweight="bold")
-    fig.text(
-        0.04,
-        1 - 0.8 / height,
-        "% of the period's verbatims complaining about it",
-        fontsize=14,
-        color="#333333",
-    )
-    xmax = max(max(t.now.share, t.before.share) for t in themes) * 100
+    fig.text(0.04, 1 - 0.38 / height, title, fontsize=22, fontweight="bold")
+    fig.text(0.04, 1 - 0.8 / height, subtitle, fontsize=14, color="#333333")
+    xmax = max(max(t.now, t.before) for t in bars) * 100
     xmax = xmax * 1.28 if xmax else 1.0
     bar, gap = 0.26, 0.04
-    for i, t in enumerate(themes):
+    for i, t in enumerate(bars):
         y = rows - 1 - i  # first theme on top
         ax.text(0, y + bar + 0.06, t.label, fontsize=16, fontweight="bold", va="bottom")
-        now, before = 100 * t.now.share, 100 * t.before.share
+        now, before = 100 * t.now, 100 * t.before
         ax.barh(y, now, height=bar, color=NOW_COLOUR, align="edge")
         ax.barh(y - bar - gap, before, height=bar, color=BEFORE_COLOUR, align="edge")
         ax.text(now + xmax * 0.015, y + bar / 2, f"{now:.1f}%", fontsize=15, va="center")
@@ -94,8 +117,8 @@ def chart_png(d: Digest) -> bytes | None:
     ax.axis("off")
     fig.legend(
         handles=[
-            Patch(color=NOW_COLOUR, label=f"{d.period.label()} (n={d.volume.now:,})"),
-            Patch(color=BEFORE_COLOUR, label=f"{d.previous.label()} (n={d.volume.before:,})"),
+            Patch(color=NOW_COLOUR, label=now_label),
+            Patch(color=BEFORE_COLOUR, label=before_label),
         ],
         loc="lower left",
         bbox_to_anchor=(0.02, 0.3 / height),

@@ -37,7 +37,7 @@ from tenacity.wait import wait_exponential
 from bot.digest.build import Digest, build_digest, day_range, digest_blocks
 from bot.digest.chart import chart_png
 from bot.engine import Engine
-from bot.slack.reply import api_error, make_client
+from bot.slack.reply import api_error, make_client, upload_png
 from ingest.config import Settings
 
 log = logging.getLogger("cxbot.digest")
@@ -341,21 +341,18 @@ class DigestPoster:
         return Outcome(channel, "posted", message_ts=ts, file_id=file_id)
 
     def _chart(self, channel: str, ts: str, digest: Digest, png: bytes) -> str | None:
-        """files.getUploadURLExternal -> POST the bytes -> files.completeUploadExternal, in
-        the digest's thread (slack_sdk's files_upload_v2 runs the three steps)."""
+        """The chart in the digest's thread (the three-step upload, `upload_png`)."""
         p = digest.period
-        resp = self._call(
+        return self._call(
             f"chart upload to {channel}",
-            lambda: self.client.files_upload_v2(
-                channel=channel,
-                thread_ts=ts,
-                file=png,
+            lambda: upload_png(
+                self.client,
+                channel,
+                ts,
+                png,
                 filename=f"cx-digest-{p.since}-{p.until}.png",
                 title=f"Complaints by theme, {day_range(p.since, p.until)} vs previous period",
                 alt_txt="Bar chart: share of verbatims complaining about each theme, "
                 "this period against the previous one.",
-                request_file_info=False,
             ),
         )
-        file = resp.get("file") or {}
-        return file.get("id")

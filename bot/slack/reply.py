@@ -58,6 +58,31 @@ def make_client(settings: Settings) -> WebClient:
     return client
 
 
+def upload_png(
+    client: WebClient,
+    channel: str,
+    thread_ts: str | None,
+    png: bytes,
+    filename: str,
+    title: str,
+    alt_txt: str,
+) -> str | None:
+    """A PNG into a thread (or the channel): files.getUploadURLExternal -> POST the bytes ->
+    files.completeUploadExternal (slack_sdk's files_upload_v2 runs the three steps). The
+    file's id, when Slack says."""
+    resp = client.files_upload_v2(
+        channel=channel,
+        thread_ts=thread_ts,
+        file=png,
+        filename=filename,
+        title=title,
+        alt_txt=alt_txt,
+        request_file_info=False,
+    )
+    file = resp.get("file") or {}
+    return file.get("id")
+
+
 def api_error(exc: SlackApiError) -> str:
     try:
         return str(exc.response.get("error") or exc.response.status_code)
