@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -157,6 +157,7 @@ def compose(
     lines: list[str] = []
     gaps_json = None
     drivers_json: dict[str, object] | None = None
+    shape_data: dict[str, Any] = {}
     enough = True
 
     if u.intent == "gap" and (corpus.kind == "metric").any():
@@ -168,6 +169,9 @@ def compose(
     elif u.intent == "drivers":
         enough, drivers_json = _driver_lines(index, u, book, qvec, lines)
         lap(t, "drivers")
+    elif u.intent == "trend" and _shaped(u):
+        enough = trend_lines(index, u, book, qvec, lines, out=shape_data)  # + the chart's data
+        lap(t, u.intent)
     elif u.intent in SHAPES and _shaped(u):
         enough = SHAPES[u.intent](index, u, book, qvec, lines)
         lap(t, u.intent)
@@ -207,6 +211,7 @@ def compose(
             "top_n": u.top_n,
             "query": u.query(),
             **({"drivers": drivers_json} if drivers_json is not None else {}),
+            **shape_data,
         },
     )
 

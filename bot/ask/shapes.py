@@ -9,7 +9,7 @@ tests as the digest's, from `bot.analysis.stats` and `bot.analysis.trends`).
 from __future__ import annotations
 
 import copy
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -105,6 +105,8 @@ def compare_lines(
             )
             if theme:
                 hits = [h for h in hits if corpus.complaints[theme][h.idx]]
+            else:  # the quote behind a negative share reads as negative
+                hits = [h for h in hits if corpus.polarity[h.idx] < 0]
             cited = book.cite(hits, 1) if k else []
             cells.append(f"{lab} {pct(k, n)} ({k:,}/{n:,}){' ' + refs(cited) if cited else ''}")
         hi = max(range(len(ks)), key=lambda i: ks[i] / ns[i])
@@ -121,9 +123,16 @@ def compare_lines(
 
 
 def trend_lines(
-    index: Index, u: Understanding, book: CitationBook, qvec: np.ndarray, lines: list[str]
+    index: Index,
+    u: Understanding,
+    book: CitationBook,
+    qvec: np.ndarray,
+    lines: list[str],
+    out: dict[str, Any] | None = None,
 ) -> bool:
-    """This period against the previous one of the same length, within the question's scope."""
+    """This period against the previous one of the same length, within the question's scope.
+    ``out`` gets ``trend``: the periods and the figures of the themes the lines show (a chart's
+    data)."""
     corpus = index.corpus()
     f = copy.deepcopy(u.filters)
     try:
@@ -182,12 +191,28 @@ def trend_lines(
             f"{t.points:+.1f} pts, {noise(t.z)} {refs(cited)}"
         ).rstrip() + "."
 
-    for t in asked:
-        lines.append(theme_line(t, ""))
-    for t in rising[:limit]:
-        lines.append(theme_line(t, "Rising: "))
-    for t in falling[:limit]:
-        lines.append(theme_line(t, "Falling: "))
+    shown = [(t, "asked") for t in asked]
+    shown += [(t, "rising") for t in rising[:limit]] + [(t, "falling") for t in falling[:limit]]
+    for t, why in shown:
+        lines.append(theme_line(t, {"asked": "", "rising": "Rising: "}.get(why, "Falling: ")))
+    if out is not None:
+        out["trend"] = {
+            "period": now_p.as_dict(),
+            "previous": before_p.as_dict(),
+            "verbatims": {"now": v.now, "before": v.before},
+            "themes": [
+                {
+                    "theme": t.theme,
+                    "label": t.label,
+                    "shown_as": why,
+                    "now": {"k": t.now.k, "n": t.now.n, "share": round(t.now.share, 4)},
+                    "before": {"k": t.before.k, "n": t.before.n, "share": round(t.before.share, 4)},
+                    "change_points": round(t.points, 2),
+                    "significant": t.significant,
+                }
+                for t, why in shown
+            ],
+        }
     if not asked and not rising and not falling:
         lines.append("- No complaint theme changed beyond noise between the two periods.")
     return True

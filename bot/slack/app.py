@@ -32,11 +32,12 @@ from bot.citations import Answer, Citation, CitationBook, Hit, freshness
 from bot.engine import Engine
 from bot.filters import Filters
 from bot.slack import blocks as bk
+from bot.slack.charts import answer_chart
 from bot.slack.feedback import FeedbackStore, context_filters, store_path
 from bot.slack.highlights import assistant_prompts, highlights, segment_for_channel
 from bot.slack.home import HOME_ASK_ACTION, error_view, home_view
 from bot.slack.reindex import Reindexer
-from bot.slack.reply import Reply, api_error, guarded, make_client, secret
+from bot.slack.reply import Reply, api_error, guarded, make_client, secret, upload_png
 from bot.slack.watch import (
     Watcher,
     WatchSettings,
@@ -564,10 +565,27 @@ class CxBot:
                 self.store.set_thread(reply.channel, thread, context_filters(context))
             extra = note(answer) if note else None
             blocks, text = bk.answer_blocks(answer, answer_id, asked_by=asked_by, note=extra)
-            return reply.finish(text, blocks)
+            ts = reply.finish(text, blocks)
+            if ts is not None:
+                self.answer_chart(reply.channel, reply.thread_ts or ts, answer)
+            return ts
         finally:
             if react_ts:
                 self._react("remove", reply.channel, react_ts)
+
+    def answer_chart(self, channel: str, thread_ts: str, answer: Answer) -> str | None:
+        """A drivers or trend answer's chart, uploaded into its thread; the file id. A chart
+        that fails is logged: the answer is already there."""
+        try:
+            chart = answer_chart(answer)
+            if chart is None:
+                return None
+            png, filename, title, alt = chart
+            return upload_png(self.client, channel, thread_ts, png, filename, title, alt)
+        except Exception as exc:  # noqa: BLE001 - never lose the answer over its chart
+            why = api_error(exc) if isinstance(exc, SlackApiError) else repr(exc)
+            log.warning("answer chart not uploaded in %s: %s", channel, why)
+            return None
 
     def thread_filters(
         self, channel: str, thread_ts: str | None, bot: str | None

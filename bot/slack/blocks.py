@@ -23,6 +23,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.analysis.drivers import UNIT, fmt_delta
 from bot.citations import Answer, Citation
 
 MAX_SECTION = 3000
@@ -196,6 +197,45 @@ def gap_table(gaps: list[dict[str, Any]], rows: int = 8) -> str:
     return "```\n" + escape("\n".join(lines)) + "\n```"
 
 
+def drivers_table(report: dict[str, Any], rows: int = 8) -> str | None:
+    """The fix-first drivers as a fixed-width table: rank, theme, volume, impact with its
+    interval, the controlled estimate and the sources; None when no theme is fix-first."""
+    fix = sorted(
+        (d for d in report.get("drivers") or [] if d.get("fix_first")),
+        key=lambda d: d["fix_first"],
+    )
+    if not fix:
+        return None
+    kind = report.get("kind", "nps")
+
+    def delta(v: float | None) -> str:
+        return "n/a" if v is None else fmt_delta(kind, v)
+
+    header = ("#", "Theme", "Volume", "Impact (95% CI)", "Controlled (95% CI)", "Src")
+    table = [header]
+    for d in fix[:rows]:
+        table.append(
+            (
+                str(d["fix_first"]),
+                str(d["label"]),
+                f"{d['n']:,} ({100 * d['share']:.1f}%)",
+                f"{delta(d['impact'])} ({delta(d['ci_low'])} to {delta(d['ci_high'])})",
+                f"{delta(d.get('adjusted_impact'))} ({delta(d.get('adjusted_ci_low'))} to "
+                f"{delta(d.get('adjusted_ci_high'))})",
+                "".join(f"[{c['n']}]" for c in d.get("citations") or []),
+            )
+        )
+    cells = [[trim(c, 40).replace("`", "'") for c in row] for row in table]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells]
+    unit = UNIT.get(kind, "points")
+    more = f"\n{len(fix) - rows:,} more: `cxbot drivers` lists all." if len(fix) > rows else ""
+    return (
+        f"*Fix first* (impact on the {escape(report.get('label', 'score'))}, in {unit})\n"
+        "```\n" + escape("\n".join(lines)) + "\n```" + more
+    )
+
+
 def vote_and_more(answer_id: str | None, more: bool) -> list[Block]:
     if not answer_id:
         return []
@@ -239,7 +279,14 @@ def answer_blocks(
     if note:
         head.append(context(note))
     before, after, method = summary_text(answer)
-    head += sections(before, "summary")
+    table = drivers_table(answer.extra["drivers"]) if answer.extra.get("drivers") else None
+    if table:  # under the score line, above the sentences that detail each driver
+        first, _, rest = before.partition("\n")
+        head += sections(first, "summary")
+        head += sections(table, "drivers")
+        head += sections(rest, "summary-drivers")
+    else:
+        head += sections(before, "summary")
     if answer.gaps:
         # as many rows as the answer has gap sentences (it says how many more there are)
         told = sum(1 for line in answer.answer.splitlines() if _GAP_LINE.match(line))
