@@ -8,6 +8,7 @@ follow-ups keep working after a restart. Export: `python -m bot.feedback export 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sqlite3
 import sys
@@ -73,6 +74,19 @@ def context_filters(d: dict[str, Any]) -> Filters:
     )
 
 
+@contextmanager
+def short_connection(path: Path) -> Iterator[sqlite3.Connection]:
+    """One short connection per call, committed on success: the Slack stores' pattern, so
+    several threads (and processes sharing the data dir) never hold SQLite open."""
+    db = sqlite3.connect(path, timeout=10)
+    db.row_factory = sqlite3.Row
+    try:
+        with db:
+            yield db
+    finally:
+        db.close()
+
+
 class FeedbackStore:
     """Thread-safe: one short connection per call, WAL, and a lock around writes."""
 
@@ -85,15 +99,8 @@ class FeedbackStore:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(SCHEMA)
 
-    @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=10)
-        db.row_factory = sqlite3.Row
-        try:
-            with db:
-                yield db
-        finally:
-            db.close()
+    def _db(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        return short_connection(self.path)
 
     def save_answer(
         self,

@@ -15,13 +15,13 @@ lasts a week is one alert, not seven.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -37,7 +37,7 @@ from bot.citations import Answer, CitationBook, freshness, refs
 from bot.digest.post import Ledger
 from bot.engine import Engine
 from bot.slack import blocks as bk
-from bot.slack.feedback import FeedbackStore, now_iso
+from bot.slack.feedback import FeedbackStore, now_iso, short_connection
 from bot.slack.reply import api_error
 from ingest.config import Settings
 from ingest.errors import CxbotError
@@ -106,15 +106,8 @@ class WatchStore:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(SCHEMA)
 
-    @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=10)
-        db.row_factory = sqlite3.Row
-        try:
-            with db:
-                yield db
-        finally:
-            db.close()
+    def _db(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        return short_connection(self.path)
 
     def add(
         self,
