@@ -91,17 +91,9 @@ def _shaped(u: Understanding) -> bool:
 def _driver_lines(
     index: Index, u: Understanding, book: CitationBook, qvec: np.ndarray, lines: list[str]
 ) -> tuple[bool, dict[str, object] | None]:
-    """What costs the score; a clear message where the data has no score column."""
-    try:
-        from bot.analysis.drivers import driver_answer_lines
-    except ImportError:  # pragma: no cover - until the drivers module lands
-        driver_answer_lines = None
-    if driver_answer_lines is None:
-        lines.append(
-            "Not enough evidence: this needs a score column (NPS, CSAT or a star rating) "
-            "per verbatim. Ingest it with --score-column."
-        )
-        return False, None
+    """What costs the score; driver_answer_lines says so where the data has no score."""
+    from bot.analysis.drivers import driver_answer_lines
+
     out_lines, data, enough = driver_answer_lines(index, u, book, qvec)
     lines.extend(out_lines)
     return enough, data
