@@ -16,6 +16,7 @@ from typing import Any
 from benchmarks.common import ROOT, SOURCE_NAME, TWEETS, settings_for
 from benchmarks.config import Ctx
 from benchmarks.leader_blind import BLIND
+from benchmarks.leader_blind2 import BLIND2
 from benchmarks.leader_suite import SUITE, Case
 from benchmarks.reading import REVIEWS
 
@@ -128,7 +129,7 @@ def suite_worker(args: dict[str, Any]) -> dict[str, Any]:
     }
     labels = {f"{SOURCE_NAME}:{k}": v for k, v in _tweet_sentiment().items()}
     out: dict[str, Any] = {}
-    for name, suite in (("suite", SUITE), ("blind", BLIND)):
+    for name, suite in (("suite", SUITE), ("blind", BLIND), ("blind2", BLIND2)):
         rows = _run(suite, engines, labels)
         out[name] = {"rows": rows, "summary": summarise(rows)}
     return out
@@ -206,7 +207,8 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def run(ctx: Ctx) -> dict[str, Any]:
-    ctx.say(f"understanding: {len(SUITE)} + {len(BLIND)} leader questions parsed and answered")
+    n = len(SUITE) + len(BLIND) + len(BLIND2)
+    ctx.say(f"understanding: {n} leader questions parsed and answered")
     args = {"data_dir": ctx.index, "workdir": ctx.workdir}
     return ctx.worker("understanding", args, 1500)
 
@@ -229,7 +231,11 @@ def tables(r: dict[str, Any]) -> str:
         "for every intent; cited precision >= 0.75 with at least 5 cited.",
         "",
     ]
-    for key, title in (("suite", "Suite"), ("blind", "Blind set")):
+    for key, title in (
+        ("suite", "Suite"),
+        ("blind", "Blind set"),
+        ("blind2", "Second blind set"),
+    ):
         if key in r:
             out += [f"**{title}**", "", _set_table(r[key]["summary"]), ""]
     return "\n".join(out)
