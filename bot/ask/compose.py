@@ -13,6 +13,7 @@ from bot.analysis.stats import wilson
 from bot.ask.shapes import (
     compare_lines,
     examples_lines,
+    mention_lines,
     praise_lines,
     segment_rank_lines,
     trend_lines,
@@ -72,6 +73,8 @@ def answered_as(index: Index, u: Understanding) -> str:
         parts.append(" vs ".join(v if v != "(rest)" else "the rest" for v in u.compare.values))
     if f.themes:
         parts.append("theme " + " / ".join(index.label(x) for x in f.themes))
+    elif u.intent == "count" and u.terms:
+        parts.append("verbatims using the words '" + " ".join(u.terms) + "'")
     segs = [f"{k} {', '.join(v)}" for k, v in f.segments.items() if k != "(unknown)"]
     parts += segs
     if f.since or f.until:
@@ -164,6 +167,9 @@ def compose(
     elif u.intent == "trend" and _shaped(u):
         enough = trend_lines(index, u, book, qvec, lines, out=shape_data)  # + the chart's data
         lap(t, u.intent)
+    elif u.intent == "count" and u.terms and not f.themes and _shaped(u):
+        enough = mention_lines(index, u, book, qvec, lines)
+        lap(t, "count")
     elif u.intent in SHAPES and _shaped(u):
         enough = SHAPES[u.intent](index, u, book, qvec, lines)
         lap(t, u.intent)

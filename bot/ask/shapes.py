@@ -349,3 +349,41 @@ def examples_lines(
     else:
         lines.append(f"Closest of {n:,} {who}verbatims{when}: {refs(cited)}.")
     return True
+
+
+def mention_lines(
+    index: Index, u: Understanding, book: CitationBook, qvec: np.ndarray, lines: list[str]
+) -> bool:
+    """'How often do shoppers mention see-through fabric?' with no theme for it: the verbatims
+    in scope that use every word looked for (stemmed, as search matches them), counted."""
+    from bot.citations import Hit
+
+    corpus = index.corpus()
+    f = u.filters
+    scope = f.mask(corpus)
+    n = int(scope.sum())
+    who, when = scope_label(f), _when(f)
+    words = " ".join(u.terms)
+    if n == 0:
+        lines.append(f"Not enough evidence: no {who}verbatims{when} are indexed.")
+        return False
+    found = scope.copy()
+    for term in u.terms:
+        found &= corpus.bm25_scores(term) > 0
+    k = int(found.sum())
+    if k == 0:
+        lines.append(
+            f"None of the {n:,} {who}verbatims{when} use the words '{words}'. Not enough "
+            "evidence that customers raise it."
+        )
+        return False
+    score = np.where(found, corpus.bm25_scores(words), -1.0)
+    top = np.argsort(-score)[: min(9, k)]
+    hits = [Hit(int(i), corpus.ids[int(i)], float(score[i]), lexical=float(score[i])) for i in top]
+    cited = book.cite(hits, 3)
+    neg = int((found & (corpus.polarity < 0)).sum())
+    lines.append(
+        f"'{words}': {k:,} of {n:,} {who}verbatims{when} ({pct(k, n)}) use these words, "
+        f"{neg:,} of them negative ({pct(neg, k)}) {refs(cited)}."
+    )
+    return True

@@ -38,7 +38,10 @@ INTENT_LABELS: dict[str, str] = {
 
 GAP_WORDS = re.compile(
     r"\b(disagree\w*|gaps?|perception|agree with|match(es)? (our|the)|contradict\w*|"
-    r"line up with|at odds|stats? say|numbers say|metrics? say|reality|really feel)\b",
+    r"line up with|at odds|stats? say|numbers say|metrics? say|reality|really feel|"
+    r"mismatch\w*|discrepan\w*|disconnect\w*|different (story|picture)|overstat\w*|"
+    r"understat\w*|on paper|tell(ing)? the truth|out of (step|line|sync)|blind spots?|"
+    r"sugar[- ]?coat\w*|rosier|too rosy)\b",
     re.I,
 )
 # "vs" is a gap only next to a metric ("on-time rate vs what customers say"); between two
@@ -48,6 +51,25 @@ VERSUS = re.compile(r"\b(versus|vs\.?|against)\b", re.I)
 GAP_SOFT = re.compile(
     r"\b(match\w*|align\w*|reflect\w*|consistent|square with|back(s|ed)? up|confirm\w*|"
     r"same story|tell the same)\b",
+    re.I,
+)
+# "Which airlines look good on the official stats but get hammered on Twitter?": an internal
+# measure, the customers' side and a contrast between them make a gap question
+INTERNAL_SIDE = re.compile(
+    r"\b(stats?|statistics|metrics?|kpis?|numbers|figures|reports?|dashboards?|scorecards?|"
+    r"targets?|sla|official|internal|ops|operational|what we (measure|track|report))\b",
+    re.I,
+)
+CUSTOMER_SIDE = re.compile(
+    r"\b(customers?|clients?|passengers?|flyers?|shoppers?|users?|members?|patients?|guests?|"
+    r"buyers?|people|feedback|surveys?|reviews?|reviewers|tweets?|twitter|social|comments?|"
+    r"sentiment|voice|verbatims?|say|saying|think|feel|perceiv\w*|experienc\w*)\b",
+    re.I,
+)
+CONTRAST = re.compile(
+    r"\b(but|yet|while|whereas|agree\w*|differ\w*|compared? (with|to)|versus|vs\.?|story|"
+    r"really|actually|truth|honest\w*|hold up|hammer\w*|slam\w*|criticis\w*|criticiz\w*|"
+    r"reflect\w*|match\w*|line up|look(s)? (good|fine|great|ok|okay)|see it|same way)\b",
     re.I,
 )
 METRIC_WORDS = re.compile(
@@ -64,9 +86,12 @@ COMPLAINT_WORDS = re.compile(
 # "how many customers are unhappy?", "what share of reviews are negative?": a share, not a list
 SHARE_WORDS = re.compile(
     r"\b(how many|what (share|percent\w*|proportion|fraction|part)|share of|percent\w* of|"
-    r"proportion of|fraction of|how much of)\b.*\b(unhappy|happy|negative|positive|satisf\w*|"
+    r"proportion of|fraction of|how much of|what (portion|slice|chunk|ratio|%)|"
+    r"(percentage|portion|slice|chunk|ratio|majority|minority) of|how (big|large|small) is the|"
+    r"what('s| is) the (split|mix|breakdown|balance)|are (most|more)|"
+    r"\d+ ?%|split between)\b.*\b(unhappy|happy|negative|positive|satisf\w*|unsatisf\w*|"
     r"dissatisf\w*|angry|upset|annoyed|frustrated|pleased|delighted|complain\w*|detractors?|"
-    r"promoters?)\b",
+    r"promoters?|not happy|mad|content|favou?rable|unfavou?rable|critical|sentiment)\b",
     re.I,
 )
 _NUMBERS = {w: i for i, w in enumerate(
@@ -96,7 +121,9 @@ def find_top_n(question: str) -> int | None:
 PRAISE_WORDS = re.compile(
     r"\b(prais\w*|love[sd]?|like[sd]?|happy|positive|compliment\w*|best|delight\w*|"
     r"thank\w*|great|enjoy\w*|appreciat\w*|satisfied|pleased|well|strengths?|good|"
-    r"favou?rite|impress\w*|recommend\w*|proud|working)\b",
+    r"favou?rite|impress\w*|recommend\w*|proud|working|happ(ier|iest)|rav(e|es|ed|ing)|nice|"
+    r"glowing|kudos|shout[- ]?outs?|fans?|adore\w*|thrilled|grateful|positives|wins?|"
+    r"bright spots?|highlights?|getting right|doing right|going right|works? well)\b",
     re.I,
 )
 COMPARE_WORDS = re.compile(
@@ -122,7 +149,10 @@ SCORE_RE = re.compile(r"\b" + SCORE_WORDS + r"\b", re.I)
 DRIVER_VERBS = re.compile(
     r"\b(driv\w*|impact\w*|what moves|moves?|moving|costs?|costing|hurts?|hurting|drag\w*|"
     r"pull\w*|lower\w*|rais\w*|boost\w*|improv\w*|affect\w*|explain\w*|influenc\w*|"
-    r"contribut\w*|behind|caus\w*|reasons?|weigh\w*|damag\w*)\b",
+    r"contribut\w*|behind|caus\w*|reasons?|weigh\w*|damag\w*|lift\w*|separat\w*|"
+    r"distinguish\w*|sets? apart|differentiat\w*|push\w*|dent\w*|tank\w*|sink\w*|"
+    r"suppress\w*|depress\w*|levers?|move the needle|biggest difference|matters? most|"
+    r"key factors?|determin\w*|predict\w*|correlat\w*|linked to|associated with|tied to)\b",
     re.I,
 )
 WHY_LOW = re.compile(
@@ -142,9 +172,28 @@ COUNT_WORDS = re.compile(
     re.I,
 )
 EXAMPLE_WORDS = re.compile(
-    r"\b(examples?|quotes?|verbatims?|show me|give me|read me|what are (customers|people|they) "
-    r"saying|what do (customers|people|they) say|some (tweets|reviews|comments|responses)|"
-    r"sample|instances)\b",
+    r"\b(examples?|quotes?|verbatims?|show me|give me|read me|some (tweets|reviews|comments|"
+    r"responses)|sample|instances)\b",
+    re.I,
+)
+# "What are people saying about the app?": examples, unless it asks what they praise
+EXAMPLE_SOFT = re.compile(
+    r"\bwhat (are|is) (\w+ ){0,2}(saying|posting|tweeting|writing)|"
+    r"\bwhat do (\w+ ){0,2}(say|post|tweet|write)\b",
+    re.I,
+)
+# "Share a handful of tweets where bags showed up broken", "pull up reviews that mention zips"
+EXAMPLE_ASK = re.compile(
+    r"\b(show|give|share|pull|list|find|surface|paste|send|grab|fetch|dig|read|see|post)\b"
+    r".{0,30}\b(tweets|reviews|comments|responses|posts|messages|tickets|mentions|verbatims|"
+    r"quotes|examples|complaints|feedback)\b",
+    re.I,
+)
+# "How often do shoppers mention see-through fabric?": a count of the verbatims that use the
+# question's own words, when no theme fits
+MENTION_WORDS = re.compile(
+    r"\b(mention\w*|bring(s|ing)? up|brought up|talk\w* about|rais\w*|refer\w* to|cit(e|es|ed|ing)|"
+    r"complain\w* about|comment\w* on|use the (word|phrase)|say|says|said|come(s)? up)\b",
     re.I,
 )
 WHICH_WORDS = re.compile(r"\b(which|what|whose)\s+(\w+)", re.I)
@@ -195,6 +244,7 @@ class Understanding:
     rank_by: str | None = None  # a segment key: "which airline gets most complaints?"
     score: bool = False  # the question names a score (NPS, CSAT, rating, stars)
     inherited: bool = False  # a follow-up that kept the previous question's shape
+    terms: list[str] = field(default_factory=list)  # a count of mentions: the words looked for
 
     def query(self) -> dict[str, object]:
         """The structured query, as `--json` shows it."""
@@ -209,6 +259,7 @@ class Understanding:
             "rank_by": self.rank_by,
             "top_n": self.top_n,
             "score": self.score,
+            **({"terms": self.terms} if self.terms else {}),
         }
 
 
@@ -253,12 +304,26 @@ def find_period(question: str, anchor: date | None) -> tuple[date | None, date |
         n = 2 if m.group(1).startswith("couple") else 3
         days = n * (7 if m.group(3) == "week" else 1)
         return anchor - timedelta(days=days - 1), anchor, m.group(0)
-    m = re.search(r"\b(?:last|past|previous)\s+(\d+)\s+(day|week|month)s?\b", q)
+    m = re.search(
+        r"\b(?:last|past|previous)\s+(\d+|" + "|".join(_NUMBERS) + r")\s+(day|week|month)s?\b",
+        q,
+    )
     if m:
-        n, unit = int(m.group(1)), m.group(2)
+        n = int(m.group(1)) if m.group(1).isdigit() else _NUMBERS[m.group(1)]
+        unit = m.group(2)
         days = n * {"day": 1, "week": 7, "month": 30}[unit]
         return anchor - timedelta(days=days - 1), anchor, m.group(0)
+    m = re.search(r"\bsince the (\d{1,2})(st|nd|rd|th)\b", q)
+    if m and 1 <= int(m.group(1)) <= 28:  # "since the 10th": of the newest data's month
+        day = int(m.group(1))
+        start = anchor.replace(day=day)
+        if start > anchor:
+            start = (anchor.replace(day=1) - timedelta(days=1)).replace(day=day)
+        return start, None, m.group(0)
     for phrase, days in (
+        ("last fortnight", 14),
+        ("past fortnight", 14),
+        ("this fortnight", 14),
         ("yesterday", None),
         ("today", 0),
         ("last week", 7),
@@ -324,6 +389,43 @@ def has_topic(question: str) -> bool:
     words = [w for w in re.findall(r"[a-z]{3,}", q.lower()) if w not in _STOP]
     return bool(words)
 
+
+_TERM_STOP = frozenset(
+    "mention mentions mentioned mentioning bring brings brought talk talks talked talking raise "
+    "raises raised raising refer refers referred cite cites cited complain complains complained "
+    "complaining comment comments commented come comes came often many much number count "
+    "common frequent frequently times time word words phrase say says said saying use used".split()
+)
+
+
+def topic_terms(question: str, names: list[str]) -> list[str]:
+    """The words a count of mentions looks for: the question without its who, when, how many
+    and verbs of saying ("How often do shoppers mention see-through fabric on Tops?" -> see,
+    through, fabric)."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    q = question
+    for name in names:
+        q = re.sub(r"\b" + re.escape(name) + r"\b", " ", q, flags=re.I)
+    q = _GENERIC.sub(" ", q)
+    for rx in (COUNT_WORDS, TIME_WORDS, MONTH_RE, ISO_RE):
+        q = rx.sub(" ", q)
+    out: list[str] = []
+    for w in re.findall(r"[a-z][a-z']+", q.lower()):
+        w = w.strip("'")
+        if len(w) < 3 or w in _STOP or w in _TERM_STOP or w in ENGLISH_STOP_WORDS:
+            continue
+        if w not in out:
+            out.append(w)
+    return out[:4]
+
+
+TIME_WORDS = re.compile(
+    r"\b(last|past|previous|this|next|since|during|in|over)\s+(\d+\s+)?"
+    r"(days?|weeks?|months?|years?|quarters?|fortnight|weekend)\b|\b(yesterday|today|lately|"
+    r"recently)\b",
+    re.I,
+)
 
 _STOP = frozenset(
     "the and for are was were you your our has have had does did can could would should "
@@ -412,6 +514,14 @@ def _pick_intent(
         metrics and len(named) < 2 and (VERSUS.search(q) or GAP_SOFT.search(q))
     ):
         return "gap", None, None
+    if (
+        len(named) < 2
+        and INTERNAL_SIDE.search(q)
+        and CUSTOMER_SIDE.search(q)
+        and CONTRAST.search(q)
+        and not SHARE_WORDS.search(q)
+    ):
+        return "gap", None, None
     by_key: dict[str, list[str]] = {}
     for k, v in named:
         by_key.setdefault(k, []).append(v)
@@ -429,11 +539,14 @@ def _pick_intent(
         return "rank", None, rank_key
     if SHARE_WORDS.search(q) and not filters.themes:
         return "share", None, None
-    if COUNT_WORDS.search(q) and filters.themes:
+    if COUNT_WORDS.search(q) and (
+        filters.themes or (MENTION_WORDS.search(q) and topic_terms(q, [v for _, v in named]))
+    ):
         return "count", None, None
-    if EXAMPLE_WORDS.search(q) and not RANK_WORDS.search(q):
-        return "examples", None, None
     praise = PRAISE_WORDS.search(q)
+    asks_examples = EXAMPLE_WORDS.search(q) or EXAMPLE_ASK.search(q)
+    if (asks_examples or (EXAMPLE_SOFT.search(q) and not praise)) and not RANK_WORDS.search(q):
+        return "examples", None, None
     complaint = COMPLAINT_WORDS.search(q)
     if complaint and not (
         praise
@@ -480,7 +593,7 @@ def understand(
         guess, _ = intent_by_example(qvec, assigner.embedder)
         if guess in ("rank", "trend", "praise", "drivers", "share", "examples", "gap"):
             intent = guess  # type: ignore[assignment]
-        elif guess == "count" and filters.themes:
+        elif guess == "count" and (filters.themes or topic_terms(question, named)):
             intent = "count"
     ranking = intent == "rank" and bool(top_n or RANK_WORDS.search(question))
     if ranking and not _names_theme(question, assigner):
@@ -493,7 +606,9 @@ def understand(
         filters.polarity = -1
     elif intent == "praise":
         filters.polarity = 1
+    terms = topic_terms(question, named) if intent == "count" and not filters.themes else []
     return Understanding(
+        terms=terms,
         question=question,
         filters=filters,
         intent=intent,

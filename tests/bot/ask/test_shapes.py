@@ -150,6 +150,14 @@ def test_a_follow_up_keeps_the_shape_and_changes_the_scope(demo_engine: Engine) 
         ("Show me examples of damaged parcels", "examples"),
         ("Where do customers disagree with our delivery stats?", "gap"),
         ("Do our KPIs match what customers tell us?", "gap"),
+        # wordings beyond the keyword lists above: contrast, portion, raving, lifting, pulling up
+        ("Does the ops dashboard tell the same story as our customers?", "gap"),
+        ("Our delivery figures look great, but what do customers think?", "gap"),
+        ("What portion of web customers are negative?", "share"),
+        ("What are customers happiest with in the West?", "praise"),
+        ("Which fixes would lift our NPS the most?", "drivers"),
+        ("Pull up a few comments where the driver was rude", "examples"),
+        ("How often do customers bring up the sofa?", "count"),
     ],
 )
 def test_intents(demo_engine: Engine, question: str, intent: str) -> None:
@@ -161,3 +169,25 @@ def test_intents(demo_engine: Engine, question: str, intent: str) -> None:
 def test_ranking_question_is_not_read_as_one_theme(demo_engine: Engine) -> None:
     a = demo_engine.ask("Give me the 4 biggest complaints from customers")
     assert a.filters["themes"] == [] and len(items(a.answer)) == 4
+
+
+def test_a_count_of_mentions_when_no_theme_fits(demo_engine: Engine) -> None:
+    """'How often ... mention X' with no theme for X counts the verbatims using the word,
+    recounted here from the stored texts."""
+    import sqlite3
+
+    a = demo_engine.ask("How often do customers in the North bring up the sofa?")
+    assert a.extra["intent"] == "count" and a.extra["query"]["terms"] == ["sofa"]
+    db = sqlite3.connect(demo_engine.settings.generation().catalog_path)
+    rows = db.execute("SELECT text, segments FROM records WHERE kind='verbatim'").fetchall()
+    north = [t for t, seg in rows if '"North"' in seg]
+    k = sum(bool(re.search(r"\bsofas?\b", t, re.I)) for t in north)
+    assert k > 0
+    first = a.answer.splitlines()[0]
+    assert first.startswith(f"'sofa': {k:,} of {len(north):,} ")
+    assert re.search(r"\[\d+\]", first)
+    assert all("sofa" in c.text.lower() for c in a.citations)
+    assert "verbatims using the words 'sofa'" in a.answer
+    none = demo_engine.ask("How often do customers mention zeppelins?")
+    assert none.extra["intent"] == "count" and not none.enough_evidence
+    assert "None of the" in none.answer
