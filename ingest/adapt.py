@@ -175,7 +175,9 @@ def discovered_themes(
 ) -> dict[str, Theme]:
     """Taxonomy entries for the clusters of ``texts``, each with a similarity threshold that
     holds most of its own cluster."""
-    clusters = _merge_same_names(discover(texts, vectors, names=names, k=k, taken=taken), texts)
+    clusters = _merge_same_names(
+        discover(texts, vectors, names=names, k=k, taken=taken, embed=embedder.embed), texts
+    )
     themes: dict[str, Theme] = {}
     for c in clusters:
         themes[c.id] = Theme(

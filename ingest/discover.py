@@ -13,6 +13,7 @@ editing treat discovered and hand-written themes the same way.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -38,6 +39,9 @@ _STOP_EXTRA = {
     "little", "probably", "maybe", "actually", "definitely", "usually", "pretty", "work",
     "works", "need", "needs", "tell", "told", "let", "ask", "asked", "see", "seen",
     "don", "oh", "rt", "guys",
+    # words of the channel, not of the topic (social posts, chats, emails)
+    "dm", "dms", "tweet", "tweets", "tweeted", "twitter", "follow", "followed", "sorry", "pls",
+    "plz", "thx", "ty", "ur", "hello", "hear", "reply", "replied", "message", "email",
 }  # fmt: skip
 
 
@@ -80,11 +84,15 @@ def discover(
     k: int | None = None,
     seed: int = 0,
     taken: set[str] | None = None,
+    embed: Callable[[list[str]], np.ndarray] | None = None,
 ) -> list[Cluster]:
     """Clusters of ``texts`` (with their unit ``vectors``), named from their own words.
 
     ``names`` (brands, segment values) never name a theme; ``taken`` are ids already in use,
-    so a discovered theme never takes a hand-written theme's id."""
+    so a discovered theme never takes a hand-written theme's id. With ``embed`` (the index's
+    model), each name is the candidate phrase nearest the cluster's centre and farthest from
+    the others (as BERTopic's KeyBERT-inspired representation does), not only the most
+    frequent distinctive one: "Airline and flight" names every airline complaint."""
     from sklearn.cluster import AgglomerativeClustering, MiniBatchKMeans
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
@@ -151,11 +159,17 @@ def discover(
 
     clusters: list[Cluster] = []
     used = set(taken or ())
+    tops = [np.argsort(-np.where(nameable, ctfidf[row], -1.0))[:30] for row in range(len(kept))]
+    by_meaning = (
+        _names_by_meaning(tops, tf, vocab, centres[kept], label_of, kept, embed)
+        if embed is not None
+        else {}
+    )
     for row, c in enumerate(kept):
         members = np.flatnonzero(label_of == c)
-        top = np.argsort(-np.where(nameable, ctfidf[row], -1.0))[:30]
+        top = tops[row]
         words = [str(vocab[i]) for i in top if tf[row, i] > 0 and nameable[i]]
-        label = _name(words, tf[row], vocab, len(members))
+        label = by_meaning.get(row) or _name(words, tf[row], vocab, len(members))
         ident = _unique("d_" + slug(label), used)
         used.add(ident)
         msims = sims[members, c]
@@ -198,6 +212,50 @@ def discover(
                     c.parent = head.label
     clusters.sort(key=lambda c: -c.size)
     return clusters
+
+
+def _names_by_meaning(
+    tops: list[np.ndarray],
+    tf: np.ndarray,
+    vocab: np.ndarray,
+    centres: np.ndarray,
+    label_of: np.ndarray,
+    kept: list[int],
+    embed: Callable[[list[str]], np.ndarray],
+) -> dict[int, str]:
+    """Per cluster, among its distinctive phrases used by at least 3% of its members, the one
+    whose embedding is closest to its centre minus its mean closeness to the other centres."""
+    feeling = _feeling_words()
+    cands: dict[int, list[int]] = {}
+    for row, top in enumerate(tops):
+        size = int((label_of == kept[row]).sum())
+        ok = [
+            int(i)
+            for i in top[:20]
+            if tf[row, i] >= max(3, 0.03 * size)
+            and not any(w in feeling for w in str(vocab[i]).split())
+        ]
+        if ok:
+            cands[row] = ok
+    terms = sorted({i for ok in cands.values() for i in ok})
+    if not terms:
+        return {}
+    vecs = np.asarray(embed([str(vocab[i]) for i in terms]), dtype=np.float32)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True) + 1e-9
+    sims = vecs @ centres.T  # terms x clusters
+    pos = {t: n for n, t in enumerate(terms)}
+    out: dict[int, str] = {}
+    for row, ok in cands.items():
+        best, best_score = None, -9.0
+        for i in ok:
+            s = sims[pos[i]]
+            others = np.delete(s, row)
+            score = float(s[row] - (others.mean() if len(others) else 0.0))
+            if score > best_score:
+                best, best_score = str(vocab[i]), score
+        if best:
+            out[row] = best[0].upper() + best[1:]
+    return out
 
 
 def _unique(ident: str, used: set[str]) -> str:
