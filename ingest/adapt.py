@@ -25,7 +25,7 @@ from ingest.discover import Cluster, DiscoveryError, discover
 from ingest.embedder import Embedder
 from ingest.reading import READING_VERSION
 from ingest.store import VectorStore
-from ingest.themes import Taxonomy, Theme, ThemeAssigner, load_taxonomy
+from ingest.themes import Taxonomy, Theme, ThemeAssigner, compact_builtin, load_taxonomy
 
 log = logging.getLogger("cxbot.themes")
 
@@ -65,11 +65,15 @@ def theme_assigner(settings: Settings, embedder: Embedder) -> ThemeAssigner:
     return _ASSIGNERS[key]
 
 
-def save_taxonomy(tax: Taxonomy, path: Path) -> None:
-    """Atomically: a half-written themes file would fail every later ingest and answer."""
+def save_taxonomy(tax: Taxonomy, path: Path, full: bool = False) -> None:
+    """Atomically: a half-written themes file would fail every later ingest and answer.
+    Built-in themes are written as `builtin: true` references unless ``full`` (an export for
+    the team to edit by hand shows every definition)."""
     data = tax.model_dump(exclude_defaults=True)
     for t in data.get("themes", {}).values():
         t.setdefault("description", "")
+    if not full:
+        data = compact_builtin(data)
     tmp = path.with_suffix(".tmp")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp.write_text(

@@ -233,7 +233,7 @@ def split(
 
 def export(settings: Settings, path: Path) -> int:
     tax = current(settings)
-    save_taxonomy(tax, path)
+    save_taxonomy(tax, path, full=True)
     return len(tax.themes)
 
 

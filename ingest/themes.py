@@ -53,6 +53,55 @@ class Taxonomy(BaseModel):
         return t.label if t else name
 
 
+# a themes file's entry `builtin: true`: the shipped definition, kept current
+BUILTIN_REF = "builtin"
+
+
+def builtin_themes() -> dict[str, dict[str, object]]:
+    raw = yaml.safe_load(resources.files("ingest").joinpath("taxonomy.yaml").read_text("utf-8"))
+    return dict(raw.get("themes") or {})
+
+
+def _expand_builtin(raw: object, where: str) -> object:
+    """Entries written as `builtin: true` (plus any fields the team changed) take the shipped
+    definition of that theme, so a themes file written by discovery does not freeze the
+    built-in themes as they were that day: an upgrade's better examples reach every index."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("themes"), dict):
+        return raw
+    shipped: dict[str, dict[str, object]] | None = None
+    themes = {}
+    for name, entry in raw["themes"].items():
+        if isinstance(entry, dict) and entry.get(BUILTIN_REF):
+            shipped = shipped if shipped is not None else builtin_themes()
+            if name not in shipped:
+                raise ConfigError(
+                    f"{where}: themes.{name}: 'builtin: true' but cxbot ships no theme '{name}'.",
+                    "Write the theme out in full, or remove it.",
+                )
+            entry = {**shipped[name], **{k: v for k, v in entry.items() if k != BUILTIN_REF}}
+        themes[name] = entry
+    return {**raw, "themes": themes}
+
+
+def compact_builtin(data: dict[str, object]) -> dict[str, object]:
+    """The inverse of ``_expand_builtin`` for saving: a theme that still matches its shipped
+    definition is written as `builtin: true` plus only the fields that differ."""
+    shipped = builtin_themes()
+    themes = data.get("themes")
+    if not isinstance(themes, dict):
+        return data
+    out = {}
+    for name, entry in themes.items():
+        base = shipped.get(name)
+        if isinstance(base, dict) and isinstance(entry, dict) and not entry.get("discovered"):
+            full = Theme.model_validate(base).model_dump(exclude_defaults=True)
+            diff = {k: v for k, v in entry.items() if full.get(k) != v}
+            if set(diff) <= {"label", "threshold", "parent"}:  # renamed or tuned, not rewritten
+                entry = {BUILTIN_REF: True, **diff}
+        out[name] = entry
+    return {**data, "themes": out}
+
+
 def load_taxonomy(path: Path | None = None) -> Taxonomy:
     if path is None:
         raw_text = resources.files("ingest").joinpath("taxonomy.yaml").read_text("utf-8")
@@ -64,7 +113,7 @@ def load_taxonomy(path: Path | None = None) -> Taxonomy:
             raise ConfigError(f"{path}: cannot read the taxonomy ({exc.strerror}).") from None
         where = str(path)
     try:
-        raw = yaml.safe_load(raw_text)
+        raw = _expand_builtin(yaml.safe_load(raw_text), where)
         tax = Taxonomy.model_validate(raw)
     except yaml.YAMLError as exc:
         raise ConfigError(f"{where}: not valid YAML ({exc}).") from None
