@@ -17,6 +17,7 @@ from benchmarks.common import ROOT, SOURCE_NAME, TWEETS, settings_for
 from benchmarks.config import Ctx
 from benchmarks.leader_blind import BLIND
 from benchmarks.leader_blind2 import BLIND2
+from benchmarks.leader_blind3 import BLIND3
 from benchmarks.leader_suite import SUITE, Case
 from benchmarks.reading import REVIEWS
 
@@ -129,7 +130,12 @@ def suite_worker(args: dict[str, Any]) -> dict[str, Any]:
     }
     labels = {f"{SOURCE_NAME}:{k}": v for k, v in _tweet_sentiment().items()}
     out: dict[str, Any] = {}
-    for name, suite in (("suite", SUITE), ("blind", BLIND), ("blind2", BLIND2)):
+    for name, suite in (
+        ("suite", SUITE),
+        ("blind", BLIND),
+        ("blind2", BLIND2),
+        ("blind3", BLIND3),
+    ):
         rows = _run(suite, engines, labels)
         out[name] = {"rows": rows, "summary": summarise(rows)}
     return out
@@ -207,7 +213,7 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def run(ctx: Ctx) -> dict[str, Any]:
-    n = len(SUITE) + len(BLIND) + len(BLIND2)
+    n = len(SUITE) + len(BLIND) + len(BLIND2) + len(BLIND3)
     ctx.say(f"understanding: {n} leader questions parsed and answered")
     args = {"data_dir": ctx.index, "workdir": ctx.workdir}
     return ctx.worker("understanding", args, 1500)
@@ -235,6 +241,7 @@ def tables(r: dict[str, Any]) -> str:
         ("suite", "Suite"),
         ("blind", "Blind set"),
         ("blind2", "Second blind set"),
+        ("blind3", "Third blind set"),
     ):
         if key in r:
             out += [f"**{title}**", "", _set_table(r[key]["summary"]), ""]
