@@ -57,7 +57,8 @@ GAP_SOFT = re.compile(
 # measure, the customers' side and a contrast between them make a gap question
 INTERNAL_SIDE = re.compile(
     r"\b(stats?|statistics|metrics?|kpis?|numbers|figures|reports?|dashboards?|scorecards?|"
-    r"targets?|sla|official|internal|ops|operational|what we (measure|track|report))\b",
+    r"targets?|sla|official|internal|ops|operational|what we (measure|track|report)|data|"
+    r"exports?|punctual\w*|on[- ]time)\b",
     re.I,
 )
 CUSTOMER_SIDE = re.compile(
@@ -69,7 +70,8 @@ CUSTOMER_SIDE = re.compile(
 CONTRAST = re.compile(
     r"\b(but|yet|while|whereas|agree\w*|differ\w*|compared? (with|to)|versus|vs\.?|story|"
     r"really|actually|truth|honest\w*|hold up|hammer\w*|slam\w*|criticis\w*|criticiz\w*|"
-    r"reflect\w*|match\w*|line up|look(s)? (good|fine|great|ok|okay)|see it|same way)\b",
+    r"reflect\w*|match\w*|line up|look(s)? (good|fine|great|ok|okay)|see it|same way|"
+    r"back(s|ed)? (that |this |it |them )?up|feel that way|consistent|picture)\b",
     re.I,
 )
 METRIC_WORDS = re.compile(
@@ -80,7 +82,9 @@ METRIC_WORDS = re.compile(
 COMPLAINT_WORDS = re.compile(
     r"\b(complain\w*|complaints?|issues?|problems?|pain ?points?|unhappy|frustrat\w*|angry|"
     r"negative|worst|hate|annoy\w*|upset|dissatisf\w*|wrong|bad|fail\w*|dislike\w*|least|"
-    r"gripes?|grievances?|irritat\w*|disappoint\w*|struggl\w*|pain|broken|hurts?|fix)\b",
+    r"gripes?|grievances?|irritat\w*|disappoint\w*|struggl\w*|pain|broken|hurts?|fix|"
+    r"heat|moan\w*|knocks?|grumbl\w*|whin(e|es|ing)|beefs?|rant\w*|flak|criticism|"
+    r"compl?ai?nt\w*|rough)\b",
     re.I,
 )
 # "how many customers are unhappy?", "what share of reviews are negative?": a share, not a list
@@ -123,26 +127,33 @@ PRAISE_WORDS = re.compile(
     r"thank\w*|great|enjoy\w*|appreciat\w*|satisfied|pleased|well|strengths?|good|"
     r"favou?rite|impress\w*|recommend\w*|proud|working|happ(ier|iest)|rav(e|es|ed|ing)|nice|"
     r"glowing|kudos|shout[- ]?outs?|fans?|adore\w*|thrilled|grateful|positives|wins?|"
-    r"bright spots?|highlights?|getting right|doing right|going right|works? well)\b",
+    r"bright spots?|highlights?|getting right|doing right|going right|works? well|winning|"
+    r"good news|coming back|come back|loyal\w*)\b",
     re.I,
 )
 COMPARE_WORDS = re.compile(
     r"\b(compar\w*|versus|vs\.?|against|differ\w*|better than|worse than|more than|less than|"
-    r"side by side|between|relative to|benchmark|\w+er than)\b",
+    r"side by side|between|relative to|benchmark|\w+er (\w+ )?than|stack up|fare|sound \w+er)\b",
     re.I,
 )
-REST_WORDS = re.compile(r"\b(the )?(rest|others?|average|everyone else|overall)\b", re.I)
+REST_WORDS = re.compile(
+    r"\b(the )?(rest|others?|average|everyone else|everywhere else|everything else|overall|"
+    r"other \w+)\b",
+    re.I,
+)
 TREND_WORDS = re.compile(
     r"\b(chang\w*|getting (worse|better)|worse|worsen\w*|improv\w*|trends?|trending|rising|"
     r"rise|risen|grow\w*|increas\w*|decreas\w*|drop\w*|declin\w*|spik\w*|jump\w*|surg\w*|"
     r"over time|lately|recently|emerging|new (issues?|complaints?|problems?)|shift\w*|"
     r"up or down|going up|going down|week over week|month over month|than (last|before)|"
-    r"since last)\b",
+    r"since last|climb\w*|calm\w* down|pick(ed|ing)? up|pop(ping|ped)? up|downhill|"
+    r"deteriorat\w*|slipp\w*|better or worse|week on week|trajector\w*|momentum)\b",
     re.I,
 )
+JARGON_TREND = re.compile(r"\b(WoW|MoM|QoQ|YoY)\b")  # case matters: "wow" is not a trend
 SCORE_WORDS = (
     r"(nps|net promoter|csat|satisfaction scores?|ratings?|stars?|scores?|detractors?|"
-    r"promoters?|reviews? scores?|low(er)? reviews)"
+    r"promoters?|reviews? scores?|low(er)? reviews|scoring|scored)"
 )
 SCORE_RE = re.compile(r"\b" + SCORE_WORDS + r"\b", re.I)
 # with a score named: what moves it ("what hurts our NPS", "pulling our rating down")
@@ -152,11 +163,12 @@ DRIVER_VERBS = re.compile(
     r"contribut\w*|behind|caus\w*|reasons?|weigh\w*|damag\w*|lift\w*|separat\w*|"
     r"distinguish\w*|sets? apart|differentiat\w*|push\w*|dent\w*|tank\w*|sink\w*|"
     r"suppress\w*|depress\w*|levers?|move the needle|biggest difference|matters? most|"
-    r"key factors?|determin\w*|predict\w*|correlat\w*|linked to|associated with|tied to)\b",
+    r"key factors?|determin\w*|predict\w*|correlat\w*|linked to|associated with|tied to|"
+    r"knock\w*|fix(ed|ing)? first|should (we|i) fix|fix one thing)\b",
     re.I,
 )
 WHY_LOW = re.compile(
-    r"\bwhy\b.*\b(low|bad|poor|lower|negative|down|drop\w*|fall\w*|declin\w*|so few|one[- ]star|"
+    r"\bwhy\b.*\b(low|bad|poor\w*|lower|negative|down|drop\w*|fall\w*|declin\w*|so few|one[- ]star|"
     r"1[- ]star)\b",
     re.I,
 )
@@ -167,19 +179,20 @@ def is_driver_question(q: str) -> bool:
 
 
 COUNT_WORDS = re.compile(
-    r"\b(how many|how often|number of|count|how much|how common|how frequent\w*|what share|"
-    r"what percent\w*|what proportion|how widespread)\b",
+    r"\b(how many|hw many|how often|number of|count|how much|how common|how frequent\w*|"
+    r"what share|what percent\w*|what proportion|how widespread|volume of|how many times)\b",
     re.I,
 )
 EXAMPLE_WORDS = re.compile(
-    r"\b(examples?|quotes?|verbatims?|show me|give me|read me|some (tweets|reviews|comments|"
+    r"\b(examples?|quotes?|verbatims?|read me|some (tweets|reviews|comments|"
     r"responses)|sample|instances)\b",
     re.I,
 )
 # "What are people saying about the app?": examples, unless it asks what they praise
 EXAMPLE_SOFT = re.compile(
     r"\bwhat (are|is) (\w+ ){0,2}(saying|posting|tweeting|writing)|"
-    r"\bwhat do (\w+ ){0,2}(say|post|tweet|write)\b",
+    r"\bwhat do (\w+ ){0,2}(say|post|tweet|write)\b|\b(show|give) me\b|"
+    r"\bwhat (\w+ ){0,3}(wrote|said|posted|tweeted|typed)\b",
     re.I,
 )
 # "Share a handful of tweets where bags showed up broken", "pull up reviews that mention zips"
@@ -202,6 +215,7 @@ RANK_WORDS = re.compile(
     r"highest|lowest)\b",
     re.I,
 )
+WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 FEW_DAYS = re.compile(r"\b(?:last|past|previous)\s+(few|couple( of)?|several)\s+(day|week)s?\b")
 MONTHS = {m: i for i, m in enumerate(MONTH_NAMES, start=1)}
 MONTH_RE = re.compile(
@@ -285,12 +299,37 @@ def find_segments(question: str, corpus: Corpus) -> dict[str, list[str]]:
                 hit = True
             if not hit and len(handle) >= 8 and handle in q_compact:
                 hit = True
+            if not hit:
+                hit = _loose_match(nv, q, values)
             if hit:
                 found.setdefault(key, []).append(v)
     # "United" inside "United States" or a longer value: keep only the longest overlapping
     for key, vals in found.items():
         found[key] = [v for v in vals if not any(v != w and _norm(v) in _norm(w) for w in vals)]
     return found
+
+
+def _loose_match(nv: str, q: str, values: list[str]) -> bool:
+    """Names as people type them: "sweater buyers" (Sweaters), "northern customers" (North),
+    "Virgin" (Virgin America, when no other value starts so), "soutwest" (Southwest)."""
+    import difflib
+
+    forms = {nv[:-2] if nv.endswith("es") else "", nv[:-1] if nv.endswith("s") else "", nv + "s"}
+    if " " not in nv and nv in ("north", "south", "east", "west"):
+        forms.add(nv + "ern")
+    if any(f and len(f) >= 3 and f" {f} " in q for f in forms):
+        return True
+    first = nv.split()[0]
+    if " " in nv and len(first) >= 5 and f" {first} " in q:
+        others = [_norm(v) for v in values if _norm(v) != nv]
+        if not any(o.split() and o.split()[0] == first for o in others):
+            return True
+    if " " not in nv and len(nv) >= 6:
+        for word in q.split():
+            if len(word) >= 6 and word != nv and word[0] == nv[0]:
+                if difflib.SequenceMatcher(None, word, nv).ratio() >= 0.88:
+                    return not any(word == _norm(v) for v in values)
+    return False
 
 
 def find_period(question: str, anchor: date | None) -> tuple[date | None, date | None, str | None]:
@@ -313,6 +352,14 @@ def find_period(question: str, anchor: date | None) -> tuple[date | None, date |
         unit = m.group(2)
         days = n * {"day": 1, "week": 7, "month": 30}[unit]
         return anchor - timedelta(days=days - 1), anchor, m.group(0)
+    m = re.search(r"\b(?:last|past|previous)\s+(\d+)\s+hours?\b", q)
+    if m:  # "the last 48 hours": the days they span, ending on the newest data's day
+        days = max(1, -(-int(m.group(1)) // 24))
+        return anchor - timedelta(days=days - 1), anchor, m.group(0)
+    m = re.search(r"\bsince (last )?(" + "|".join(WEEKDAYS) + r")\b", q)
+    if m:  # "since Monday": the latest such day on or before the newest data's day
+        back = (anchor.weekday() - WEEKDAYS.index(m.group(2))) % 7
+        return anchor - timedelta(days=back), None, m.group(0)
     m = re.search(r"\bsince the (\d{1,2})(st|nd|rd|th)\b", q)
     if m and 1 <= int(m.group(1)) <= 28:  # "since the 10th": of the newest data's month
         day = int(m.group(1))
@@ -488,7 +535,13 @@ def _segment_key_named(question: str, corpus: Corpus) -> str | None:
     """'Which airline...', 'what region...', 'by department': the segment key to rank by."""
     words = [m.group(2).lower() for m in WHICH_WORDS.finditer(question)]
     words += [
-        m.group(1).lower() for m in re.finditer(r"\b(?:by|per|across|each)\s+(\w+)", question, re.I)
+        m.group(1).lower()
+        for m in re.finditer(
+            r"\b(?:by|per|across|each|rank|which of (?:our|the)|what of (?:our|the))\s+"
+            r"(?:the |our |all )?(\w+)",
+            question,
+            re.I,
+        )
     ]
     for w in words:
         stem = w[:-1] if w.endswith("s") else w
@@ -532,7 +585,9 @@ def _pick_intent(
     if len({v for _, v in named}) == 1 and COMPARE_WORDS.search(q) and REST_WORDS.search(q):
         k, v = named[0]
         return "compare", Comparison("segment", k, [v, "(rest)"]), None
-    if TREND_WORDS.search(q) and not re.search(r"\b(improve|change)\b.*\bwhat\b", q, re.I):
+    if (TREND_WORDS.search(q) or JARGON_TREND.search(q)) and not re.search(
+        r"\b(improve|change)\b.*\bwhat\b", q, re.I
+    ):
         return "trend", None, None
     rank_key = _segment_key_named(q, corpus)
     if rank_key and rank_key not in by_key and (RANK_WORDS.search(q) or COMPLAINT_WORDS.search(q)):
