@@ -651,6 +651,28 @@ def db_upgrade() -> None:
         out.print(f"{db.shown}: {verb}", markup=False)
 
 
+@db_app.command("copy")
+def db_copy(
+    from_dir: Annotated[
+        Path | None,
+        typer.Option("--from", help="Data dir holding the SQLite files (default: CXBOT_DATA_DIR)."),
+    ] = None,
+) -> None:
+    """Copy the SQLite state (answers, votes, threads, watches, ledgers) into CXBOT_DATABASE_URL."""
+    from bot.state import copy_sqlite
+
+    try:
+        done = copy_sqlite(settings(), from_dir)
+    except CxbotError as exc:
+        fail(exc)
+        return
+    if not done:
+        out.print("No SQLite state files found: nothing to copy.", markup=False)
+    for table, copied, kept in done:
+        extra = f", {kept:,} already there" if kept else ""
+        out.print(f"{table}: {copied:,} row(s) copied{extra}", markup=False)
+
+
 @db_app.command("status")
 def db_status() -> None:
     """Where the state lives and its schema version."""

@@ -181,3 +181,54 @@ def databases(settings: Settings) -> list[Database]:
 def upgrade(settings: Settings) -> list[tuple[Database, int | None, int]]:
     """`cxbot db upgrade`: create or migrate every state database; (db, found, now) each."""
     return [(db, *db.ensure(upgrade=True)) for db in databases(settings)]
+
+
+def copy_sqlite(settings: Settings, source_dir: Path | None = None) -> list[tuple[str, int, int]]:
+    """`cxbot db copy`: the SQLite state files of a data dir into CXBOT_DATABASE_URL.
+
+    Row by row, keys kept (a watch keeps its id, so its ledger keys and cooldowns still match),
+    a row already there is left alone: copying twice copies nothing twice. The event dedupe
+    table is not copied (it only matters for an hour). Returns (table, copied, already there).
+    """
+    from ingest.errors import ConfigError
+
+    if settings.database_url is None:
+        raise ConfigError(
+            "`cxbot db copy` copies the SQLite state into CXBOT_DATABASE_URL, which is not set.",
+            "Set CXBOT_DATABASE_URL=postgresql://USER:PASSWORD@HOST:5432/DBNAME and run it again.",
+        )
+    folder = source_dir or settings.data_dir
+    target = state_db(settings, "slack")
+    target.ensure()
+    done: list[tuple[str, int, int]] = []
+    for store, name in FILES.items():
+        path = folder / name
+        if not path.exists():
+            continue
+        source = sqlite_store(path, store)
+        for table in source.tables():
+            if table.name == "slack_events":
+                continue
+            with source.begin() as src:
+                rows = [dict(r._mapping) for r in src.execute(sa.select(table))]
+            copied = 0
+            keys = [c.name for c in table.primary_key.columns]
+            with target.begin() as dst:
+                for i in range(0, len(rows), 1000):
+                    chunk = rows[i : i + 1000]
+                    got = dst.execute(
+                        target.insert(table)
+                        .on_conflict_do_nothing(index_elements=keys)
+                        .returning(table.c[keys[0]]),
+                        chunk,
+                    )
+                    copied += len(got.all())
+                if table.name == "watches" and target.is_postgres:  # new watches after the copy
+                    dst.execute(
+                        sa.text(
+                            "SELECT setval(pg_get_serial_sequence('watches', 'id'), "
+                            "COALESCE((SELECT MAX(id) FROM watches), 0) + 1, false)"
+                        )
+                    )
+            done.append((table.name, copied, len(rows) - copied))
+    return done

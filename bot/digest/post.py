@@ -52,10 +52,6 @@ RETRY_ERRORS = {"ratelimited", "internal_error", "fatal_error", "service_unavail
 T = TypeVar("T")
 
 
-def ledger_path(settings: Settings) -> Path:
-    return settings.data_dir / "digest.sqlite"
-
-
 @dataclass
 class Claim:
     channel: str

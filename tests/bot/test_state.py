@@ -19,7 +19,7 @@ from bot.slack.feedback import FeedbackStore
 from bot.slack.watch import WatchStore
 from bot.state import SCHEMA, state_db
 from ingest.db import Database, open_database
-from tests.conftest import make_settings
+from tests.conftest import make_settings, run_cli
 
 
 def db_for(tmp_path: Path, url: str | None, store: str = "slack") -> Database:
@@ -160,3 +160,49 @@ def test_dedupe_falls_back_to_memory_when_the_database_is_unreachable() -> None:
     down = open_database("postgresql://cxbot:pw@127.0.0.1:1/cxbot", None, SCHEMA)
     d = Deduper(down)
     assert d.first("event:Ev1") and not d.first("event:Ev1")
+
+
+def test_db_copy_moves_the_sqlite_state_into_postgresql_once(tmp_path: Path, pg_url: str) -> None:
+    data = tmp_path / "data"
+    local = make_settings(data)
+    answers = FeedbackStore(state_db(local, "slack"))
+    aid = answers.save_answer({"question": "why?", "answer": "because"}, "C1", "1.1", "U1", 1)
+    answers.vote(aid, "U2", -1)
+    answers.set_thread("C1", "1.1", Filters(segments={"region": ["North"]}))
+    watches = WatchStore(state_db(local, "slack"))
+    for i in range(3):
+        w = watches.add("watch", "C1", "U1", f"w{i}", [], {}, f"watch {i}")
+    watches.remove(1)  # ids 2 and 3 are left: they must keep them
+    watches.fired(w.id, ["late|region=North"], date(2024, 3, 1))
+    alerts = Ledger(state_db(local, "alerts"), ledger="alerts")
+    claim = alerts.claim(f"watch-{w.id}:C1", "2024-03-01")
+    assert claim is not None
+    alerts.posted(claim, "9.9")
+    alerts.done(claim, None)
+
+    done = run_cli(["db", "copy"], data, CXBOT_DATABASE_URL=pg_url)
+    assert done.returncode == 0, done.stderr
+    assert "answers: 1 row(s) copied" in done.stdout
+    assert "watches: 2 row(s) copied" in done.stdout
+    assert "alert_posts: 1 row(s) copied" in done.stdout
+
+    shared = make_settings(tmp_path / "elsewhere", database_url=pg_url)  # another machine
+    there = FeedbackStore(state_db(shared, "slack"))
+    assert there.answer(aid)["question"] == "why?"
+    assert [v["vote"] for v in there.votes()] == [-1]
+    ctx = there.thread("C1", "1.1")
+    assert ctx is not None and ctx.segments == {"region": ["North"]}
+    ws = WatchStore(state_db(shared, "slack"))
+    assert [x.id for x in ws.all()] == [2, 3]
+    assert ws.cooling(w.id, "late|region=North", date(2024, 3, 2), days=7)
+    assert ws.add("watch", "C1", "U1", "new", [], {}, "new").id == 4  # no id reused
+    ledger = Ledger(state_db(shared, "alerts"), ledger="alerts")
+    assert ledger.claim(f"watch-{w.id}:C1", "2024-03-01") is None  # posted already: not again
+
+    again = run_cli(["db", "copy"], data, CXBOT_DATABASE_URL=pg_url)
+    assert "answers: 0 row(s) copied, 1 already there" in again.stdout
+
+
+def test_db_copy_without_a_url_says_what_to_set(tmp_path: Path) -> None:
+    done = run_cli(["db", "copy"], tmp_path / "data")
+    assert done.returncode == 2 and "CXBOT_DATABASE_URL, which is not set" in done.stderr
