@@ -158,12 +158,18 @@ def now_iso() -> str:
 class Database:
     """One URL's engine (shared per process, see `open_database`) and, for SQLite, its store."""
 
-    def __init__(self, url: URL, store: str | None = None, schema: Schema | None = None) -> None:
+    def __init__(
+        self,
+        url: URL,
+        store: str | None = None,
+        schema: Schema | None = None,
+        fast_commits: bool = False,
+    ) -> None:
         self.url = url
         self.store = store
         self.schema = schema
         self.is_postgres = url.get_backend_name() == "postgresql"
-        self.engine = _engine(url)
+        self.engine = _engine(url, fast_commits)
         self._ensured = False
         self._lock = threading.Lock()
 
@@ -280,7 +286,7 @@ _engines: dict[str, Engine] = {}
 _engines_lock = threading.Lock()
 
 
-def _engine(url: URL) -> Engine:
+def _engine(url: URL, fast_commits: bool = False) -> Engine:
     """One engine (one pool) per URL per process, shared by every store that uses it."""
     key = url.render_as_string(hide_password=False)
     with _engines_lock:
@@ -294,6 +300,8 @@ def _engine(url: URL) -> Engine:
             @event.listens_for(engine, "connect")
             def _no_implicit_begin(dbapi_conn: Any, _rec: Any) -> None:
                 dbapi_conn.isolation_level = None  # we say BEGIN ourselves (below)
+                if fast_commits:  # WAL + NORMAL: no fsync per commit; a power cut may lose
+                    dbapi_conn.execute("PRAGMA synchronous=NORMAL")  # the last writes, intact
 
             @event.listens_for(engine, "begin")
             def _begin(conn: Connection) -> None:
@@ -315,8 +323,15 @@ def _engine(url: URL) -> Engine:
 _databases: dict[tuple[str, str | None, int], Database] = {}
 
 
-def open_database(raw_url: str, store: str | None = None, schema: Schema | None = None) -> Database:
-    """The process's Database for this URL (and SQLite store), schema checked on first use."""
+def open_database(
+    raw_url: str,
+    store: str | None = None,
+    schema: Schema | None = None,
+    fast_commits: bool = False,
+) -> Database:
+    """The process's Database for this URL (and SQLite store), schema checked on first use.
+    ``fast_commits``: a SQLite file whose last writes may be lost on a power cut (not a
+    ledger, whose claims prevent double posts)."""
     url = parse_url(raw_url)
     if url.get_backend_name() == "postgresql":
         store = None
@@ -325,7 +340,7 @@ def open_database(raw_url: str, store: str | None = None, schema: Schema | None 
         found = _databases.get(key)
     if found is not None:
         return found
-    db = Database(url, store, schema)
+    db = Database(url, store, schema, fast_commits)
     with _engines_lock:
         return _databases.setdefault(key, db)
 
