@@ -138,6 +138,11 @@ def translate(exc: BaseException, url: URL) -> DatabaseError:
             "Check that the server is running and the host and port in CXBOT_DATABASE_URL; "
             "try again once it is back.",
         )
+    if url.get_backend_name() == "sqlite" and "locked" in low:
+        return DatabaseError(
+            f"The state file {url.database} stayed locked by another process for 30 s.",
+            "Try again; if it persists, look for a stuck cxbot process using this data dir.",
+        )
     if url.get_backend_name() == "sqlite":
         return DatabaseError(
             f"The state file {url.database} could not be used ({_first_line(exc)}).",

@@ -59,10 +59,9 @@ def busy(info: dict[str, object]) -> StoreBusyError:
 
 @contextmanager
 def ingest_lock(settings: Settings, who: str = "cli") -> Iterator[None]:
-    if settings.database_url is not None:
-        with advisory_lock(settings, who):
-            yield
-        return
+    """The data dir's file lock, and with CXBOT_DATABASE_URL also the index's advisory lock:
+    the file lock still guards a shared data dir if the database restarts mid-ingest (the
+    advisory lock ends with its session)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     fh, info = try_lock(
         settings.data_dir / "ingest.lock", {"pid": os.getpid(), "who": who, "since": now_iso()}
@@ -70,7 +69,11 @@ def ingest_lock(settings: Settings, who: str = "cli") -> Iterator[None]:
     if fh is None:
         raise busy(info)
     try:
-        yield
+        if settings.database_url is None:
+            yield
+        else:
+            with advisory_lock(settings, who):
+                yield
     finally:
         fh.close()
 
@@ -137,13 +140,15 @@ def _pg_holder(conn: Any, settings: Settings) -> dict[str, object] | None:
 
 
 def lock_holder(settings: Settings) -> dict[str, object] | None:
-    """Who holds the lock right now, or None."""
+    """Who holds the lock right now (on any machine with CXBOT_DATABASE_URL), or None."""
     if settings.database_url is not None:
         conn = _connect(settings, "cxbot status")
         try:
-            return _pg_holder(conn, settings)
+            found = _pg_holder(conn, settings)
         finally:
             conn.close()
+        if found is not None:
+            return found
     path = settings.data_dir / "ingest.lock"
     if not path.exists():
         return None

@@ -116,7 +116,7 @@ class FeedbackStore:
 
     def vote(self, answer_id: str, user: str, vote: int) -> bool:
         """Record (or change) a user's vote; False when the answer is unknown."""
-        with self.db.begin() as db:
+        with self.db.begin(immediate=True) as db:  # read, then write: SQLite's lock first
             known = db.execute(sa.select(t.answers.c.id).where(t.answers.c.id == answer_id))
             if known.first() is None:
                 return False

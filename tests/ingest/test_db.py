@@ -178,3 +178,16 @@ def test_no_url_keeps_the_files_in_the_data_dir(tmp_path: Path) -> None:
         "slack.sqlite",
     ]
     assert open_database(f"sqlite:///{tmp_path / 'data' / 'slack.sqlite'}").shared is False
+
+
+def test_a_database_restart_mid_ingest_still_guards_the_data_dir(
+    tmp_path: Path, postgres: PostgresServer, pg_url: str
+) -> None:
+    """The advisory lock ends with its session; the data dir's file lock does not."""
+    s = make_settings(tmp_path / "a", database_url=pg_url)
+    with ingest_lock(s, who="alice"):
+        postgres.stop()
+        postgres.start()
+        with pytest.raises(StoreBusyError, match="started by alice"):
+            with ingest_lock(make_settings(tmp_path / "a", database_url=pg_url)):
+                pass
