@@ -628,6 +628,71 @@ def themes_apply(path: Path, as_json: JsonOpt = False) -> None:
     _change(change, as_json)
 
 
+db_app = typer.Typer(
+    no_args_is_help=True,
+    help="The state database (CXBOT_DATABASE_URL, else the SQLite files in the data dir).",
+)
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the state schema (once per deployment, before starting new bots)."""
+    from bot.state import upgrade
+
+    try:
+        done = upgrade(settings())
+    except CxbotError as exc:
+        fail(exc)
+        return
+    for db, found, now in done:
+        was = "created" if found is None else f"version {found}"
+        verb = "up to date" if found == now else f"{was} -> version {now}"
+        out.print(f"{db.shown}: {verb}", markup=False)
+
+
+@db_app.command("copy")
+def db_copy(
+    from_dir: Annotated[
+        Path | None,
+        typer.Option("--from", help="Data dir holding the SQLite files (default: CXBOT_DATA_DIR)."),
+    ] = None,
+) -> None:
+    """Copy the SQLite state (answers, votes, threads, watches, ledgers) into CXBOT_DATABASE_URL."""
+    from bot.state import copy_sqlite
+
+    try:
+        done = copy_sqlite(settings(), from_dir)
+    except CxbotError as exc:
+        fail(exc)
+        return
+    if not done:
+        out.print("No SQLite state files found: nothing to copy.", markup=False)
+    for table, copied, kept in done:
+        extra = f", {kept:,} already there" if kept else ""
+        out.print(f"{table}: {copied:,} row(s) copied{extra}", markup=False)
+
+
+@db_app.command("status")
+def db_status() -> None:
+    """Where the state lives and its schema version."""
+    from bot.state import databases
+
+    try:
+        for db in databases(settings()):
+            found = db.current()
+            want = db.schema.version if db.schema else 0
+            if found is None:
+                state = "empty (the schema is created at start or by `cxbot db upgrade`)"
+            elif found == want:
+                state = f"schema version {found}, up to date"
+            else:
+                state = f"schema version {found}, this cxbot needs {want}: `cxbot db upgrade`"
+            out.print(f"{db.shown}: {state}", markup=False)
+    except CxbotError as exc:
+        fail(exc)
+
+
 def main() -> None:
     try:
         app()

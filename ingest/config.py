@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CXBOT_", extra="ignore")
 
     data_dir: Path = Path(".cxbot")
+    # PostgreSQL for the shared state (Slack threads, votes, watches, ledgers, event dedupe,
+    # the ingest lock): postgresql://user:password@host:5432/db. None: SQLite files in data_dir
+    database_url: SecretStr | None = None
     chroma_url: str | None = None
     collection: str = "cxbot"
     embeddings: Literal["local", "openai"] = "local"

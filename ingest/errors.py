@@ -73,3 +73,8 @@ def is_disk_full(exc: BaseException) -> bool:
     if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
         return True
     return any(w in str(exc).lower() for w in _DISK_FULL_WORDS)
+
+
+class DatabaseError(StoreError):
+    """The state database (CXBOT_DATABASE_URL, or a SQLite file) is unreachable, refused the
+    login, or holds a schema this cxbot does not match."""

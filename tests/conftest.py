@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from bot.engine import Engine  # noqa: E402
 from ingest.config import Settings, SourceSpec, load_sources_config  # noqa: E402
 from ingest.embedder import get_embedder  # noqa: E402
 from ingest.pipeline import Job, run_ingest  # noqa: E402
+from tests.fakes.postgres import PostgresServer  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -42,6 +44,7 @@ def make_settings(data_dir: Path, **kw: object) -> Settings:
     """Every value explicit, so the developer's environment never leaks into a test."""
     values: dict[str, object] = {
         "chroma_url": None,
+        "database_url": None,
         "collection": "cxbot",
         "embeddings": "local",
         "model_path": None,
@@ -52,6 +55,33 @@ def make_settings(data_dir: Path, **kw: object) -> Settings:
     }
     values.update(kw)
     return Settings(data_dir=data_dir, **values)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server (initdb + pg_ctl in a tmp dir, a free port), for the session."""
+    try:
+        server = PostgresServer()
+    except (RuntimeError, OSError, subprocess.TimeoutExpired) as exc:
+        pytest.skip(f"no PostgreSQL server could start here: {exc}")
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def pg_url(postgres: PostgresServer) -> Iterator[str]:
+    """A fresh empty database on that server, dropped afterwards."""
+    url = postgres.database()
+    yield url
+    postgres.drop(url)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest) -> str | None:
+    """The state backend under test: None (the SQLite files) or a PostgreSQL URL."""
+    if request.param == "sqlite":
+        return None
+    return str(request.getfixturevalue("pg_url"))
 
 
 @pytest.fixture(scope="session")

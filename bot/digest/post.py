@@ -1,11 +1,12 @@
 """Posting the digest: once per channel and period, however many processes try.
 
-A ledger in its own SQLite file (data_dir/digest.sqlite; never the catalog, which an ingest
-holds in a long write transaction) gets a claim row per (channel, period) *before* anything is
-posted: the primary key makes the claim atomic across threads, restarts and replicas. The
-message's ts is written as soon as Slack returns it and the row is marked done after the chart,
-so a job that died halfway resumes where it stopped (the chart only) instead of posting again.
-A claim left by a crashed process is taken over after `stale_s`.
+A ledger (data_dir/digest.sqlite, never the catalog, which an ingest holds in a long write
+transaction; or the CXBOT_DATABASE_URL database replicas share) gets a claim row per (channel,
+period) *before* anything is posted: the primary key makes the claim atomic across threads,
+restarts and replicas. The message's ts is written as soon as Slack returns it and the row is
+marked done after the chart, so a job that died halfway resumes where it stopped (the chart
+only) instead of posting again. A claim left by a crashed process is taken over after
+`stale_s`.
 
 Each Slack call is retried with tenacity: exponential backoff, or exactly the Retry-After a 429
 asks for; only errors worth retrying are (rate limits, 5xx, refused connections). One failing
@@ -17,17 +18,16 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import sqlite3
 import time
 import urllib.error
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
+import sqlalchemy as sa
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
@@ -38,7 +38,9 @@ from bot.digest.build import Digest, build_digest, day_range, digest_blocks
 from bot.digest.chart import chart_png
 from bot.engine import Engine
 from bot.slack.reply import api_error, make_client, upload_png
+from bot.state import LEDGERS, sqlite_store, state_db
 from ingest.config import Settings
+from ingest.db import Database
 
 log = logging.getLogger("cxbot.digest")
 
@@ -49,19 +51,6 @@ MAX_BACKOFF_S = 120.0
 RETRY_ERRORS = {"ratelimited", "internal_error", "fatal_error", "service_unavailable"}
 T = TypeVar("T")
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS digest_posts (
-    channel TEXT NOT NULL, period TEXT NOT NULL,
-    status TEXT NOT NULL,            -- claimed | posted | done | failed
-    owner TEXT NOT NULL, claimed_at REAL NOT NULL, attempts INTEGER NOT NULL DEFAULT 1,
-    message_ts TEXT, file_id TEXT, error TEXT, updated_at REAL NOT NULL,
-    PRIMARY KEY (channel, period));
-"""
-
-
-def ledger_path(settings: Settings) -> Path:
-    return settings.data_dir / "digest.sqlite"
-
 
 @dataclass
 class Claim:
@@ -71,66 +60,70 @@ class Claim:
 
 
 class Ledger:
-    """Which digests went where. One short connection per call: safe across threads."""
+    """Which digests (or alerts: ``ledger="alerts"``) went where; safe across threads and
+    processes. ``db``: a Database, or the path of its SQLite file."""
 
-    def __init__(self, path: Path, stale_s: float = STALE_S) -> None:
-        self.path = path
+    def __init__(
+        self, db: Database | Path, stale_s: float = STALE_S, ledger: str = "digest"
+    ) -> None:
+        self.db = sqlite_store(db, ledger) if isinstance(db, Path) else db
+        self.table = LEDGERS[ledger]
         self.stale_s = stale_s
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with self._db() as db:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(SCHEMA)
+        with self.db.begin():
+            pass  # schema created (or refused) now
 
-    @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(str(self.path), timeout=30, isolation_level=None)
-        try:
-            yield db
-        finally:
-            db.close()
+    def _key(self, channel: str, period: str) -> Any:
+        c = self.table.c
+        return sa.and_(c.channel == channel, c.period == period)
 
     def claim(self, channel: str, period: str) -> Claim | None:
         """The right to post (channel, period), or None when it is done or another live
-        process holds it. BEGIN IMMEDIATE makes the read-then-take-over atomic."""
+        process holds it. Insert-or-nothing, then a take-over that only one UPDATE can win
+        (its WHERE re-checks the row): atomic on SQLite and PostgreSQL alike."""
         now = time.time()
-        with self._db() as db:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                cur = db.execute(
-                    "INSERT OR IGNORE INTO digest_posts(channel, period, status, owner, "
-                    "claimed_at, updated_at) VALUES (?, ?, 'claimed', ?, ?, ?)",
-                    (channel, period, self.owner, now, now),
+        c = self.table.c
+        with self.db.begin(immediate=True) as db:
+            cur = db.execute(
+                self.db.insert(self.table)
+                .values(
+                    channel=channel,
+                    period=period,
+                    status="claimed",
+                    owner=self.owner,
+                    claimed_at=now,
+                    updated_at=now,
                 )
-                if cur.rowcount == 1:
-                    db.execute("COMMIT")
-                    return Claim(channel, period, None)
-                status, claimed_at, ts = db.execute(
-                    "SELECT status, claimed_at, message_ts FROM digest_posts "
-                    "WHERE channel=? AND period=?",
-                    (channel, period),
-                ).fetchone()
-                if status == "done" or (status != "failed" and now - claimed_at < self.stale_s):
-                    db.execute("COMMIT")
-                    return None
-                db.execute(
-                    "UPDATE digest_posts SET status=?, owner=?, claimed_at=?, updated_at=?, "
-                    "attempts=attempts+1, error=NULL WHERE channel=? AND period=?",
-                    ("posted" if ts else "claimed", self.owner, now, now, channel, period),
+                .on_conflict_do_nothing(index_elements=["channel", "period"])
+                .returning(c.channel)  # a row back: ours (rowcount is -1 on psycopg)
+            )
+            if cur.first() is not None:
+                return Claim(channel, period, None)
+            took = db.execute(
+                sa.update(self.table)
+                .where(
+                    self._key(channel, period),
+                    c.status != "done",
+                    sa.or_(c.status == "failed", c.claimed_at <= now - self.stale_s),
                 )
-                db.execute("COMMIT")
-                return Claim(channel, period, ts)
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
+                .values(
+                    status=sa.case((c.message_ts.is_not(None), "posted"), else_="claimed"),
+                    owner=self.owner,
+                    claimed_at=now,
+                    updated_at=now,
+                    attempts=c.attempts + 1,
+                    error=None,
+                )
+                .returning(c.message_ts)
+            ).first()
+        return None if took is None else Claim(channel, period, took.message_ts)
 
     def _set(self, claim: Claim, **values: Any) -> None:
-        cols = ", ".join(f"{k}=?" for k in values)
-        with self._db() as db:
+        with self.db.begin() as db:
             db.execute(
-                f"UPDATE digest_posts SET {cols}, updated_at=? "
-                "WHERE channel=? AND period=? AND owner=?",
-                (*values.values(), time.time(), claim.channel, claim.period, self.owner),
+                sa.update(self.table)
+                .where(self._key(claim.channel, claim.period), self.table.c.owner == self.owner)
+                .values(**values, updated_at=time.time())
             )
 
     def posted(self, claim: Claim, ts: str) -> None:
@@ -144,25 +137,25 @@ class Ledger:
         self._set(claim, status="failed", error=error[:500])
 
     def status(self, channel: str, period: str) -> str | None:
-        with self._db() as db:
+        with self.db.begin() as db:
             row = db.execute(
-                "SELECT status FROM digest_posts WHERE channel=? AND period=?", (channel, period)
-            ).fetchone()
+                sa.select(self.table.c.status).where(self._key(channel, period))
+            ).first()
         return row[0] if row else None
 
     def last_run(self, channel: str) -> float | None:
         """When a digest run last took up this channel (epoch seconds), or None: never."""
-        with self._db() as db:
+        c = self.table.c
+        with self.db.begin() as db:
             row = db.execute(
-                "SELECT MAX(claimed_at) FROM digest_posts WHERE channel=?", (channel,)
-            ).fetchone()
+                sa.select(sa.func.max(c.claimed_at)).where(c.channel == channel)
+            ).first()
         return float(row[0]) if row and row[0] is not None else None
 
     def rows(self) -> list[dict[str, Any]]:
-        with self._db() as db:
-            cur = db.execute("SELECT * FROM digest_posts ORDER BY updated_at")
-            cols = [c[0] for c in cur.description]
-            return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+        with self.db.begin() as db:
+            rows = db.execute(sa.select(self.table).order_by(self.table.c.updated_at)).all()
+        return [dict(r._mapping) for r in rows]
 
 
 # ---------------------------------------------------------------------------- retries
@@ -260,7 +253,7 @@ class DigestPoster:
         self.settings = settings
         self.engine = engine or Engine(settings)
         self.client = client or digest_client(settings)
-        self.ledger = ledger or Ledger(ledger_path(settings))
+        self.ledger = ledger or Ledger(state_db(settings, "digest"))
         self.attempts = attempts
         self.backoff_s = backoff_s
 

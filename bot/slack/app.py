@@ -15,7 +15,6 @@ import re
 import secrets
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
@@ -33,7 +32,8 @@ from bot.engine import Engine
 from bot.filters import Filters
 from bot.slack import blocks as bk
 from bot.slack.charts import answer_chart
-from bot.slack.feedback import FeedbackStore, context_filters, store_path
+from bot.slack.dedupe import Deduper
+from bot.slack.feedback import FeedbackStore, context_filters
 from bot.slack.highlights import assistant_prompts, highlights, segment_for_channel
 from bot.slack.home import HOME_ASK_ACTION, error_view, home_view
 from bot.slack.reindex import Reindexer
@@ -46,8 +46,9 @@ from bot.slack.watch import (
     resolve_target,
     split_channel,
 )
+from bot.state import state_db
 from ingest.config import Settings
-from ingest.errors import ConfigError, CxbotError
+from ingest.errors import ConfigError, CxbotError, DatabaseError
 
 log = logging.getLogger("cxbot.slack")
 
@@ -81,29 +82,6 @@ _ACK = re.compile(
     r"(?:(?:ok(?:ay)?|thanks?(?: you)?|thx|ty|cheers|great|cool|nice|perfect|got it|"
     r"makes sense|awesome|:[a-z0-9_+-]+:)[\s!.,]*)+"
 )
-
-
-class Deduper:
-    """Keys seen in the last `ttl_s` seconds (bounded), so a retried delivery is dropped."""
-
-    def __init__(self, ttl_s: float = 3600, max_items: int = 50_000) -> None:
-        self.ttl_s = ttl_s
-        self.max_items = max_items
-        self._seen: OrderedDict[str, float] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def first(self, key: str) -> bool:
-        now = time.monotonic()
-        with self._lock:
-            while self._seen and (
-                len(self._seen) >= self.max_items
-                or now - next(iter(self._seen.values())) > self.ttl_s
-            ):
-                self._seen.popitem(last=False)
-            if key in self._seen:
-                return False
-            self._seen[key] = now
-            return True
 
 
 def as_citation(d: dict[str, Any]) -> Citation:
@@ -187,9 +165,10 @@ class CxBot:
         self.settings = settings
         self.client = client or make_client(settings)
         self.engine = engine or Engine(settings)
-        self.store = FeedbackStore(store_path(settings.data_dir))
-        self.watches = WatchStore(store_path(settings.data_dir))
-        self.seen = Deduper()
+        db = state_db(settings, "slack")  # slack.sqlite, or CXBOT_DATABASE_URL
+        self.store = FeedbackStore(db)
+        self.watches = WatchStore(db)
+        self.seen = Deduper(db)
         self._channel_names: dict[str, tuple[float, str | None]] = {}
         self._busy = threading.BoundedSemaphore(concurrency)  # answers computed at once
         self._more_lock = threading.Lock()
@@ -293,7 +272,12 @@ class CxBot:
         channel, ts, root = event.get("channel"), event.get("ts"), event.get("thread_ts")
         if not channel or not root or root == ts:
             return "not a thread reply"
-        if self.store.thread(channel, root) is None:
+        try:
+            known = self.store.thread(channel, root)
+        except DatabaseError as exc:  # a reply without a mention: not worth an error message
+            log.warning("thread context of %s in %s unavailable: %s", root, channel, exc)
+            return "thread context unavailable"
+        if known is None:
             return "not a thread cxbot answered"
         if not self.allowed(channel):
             return "channel not on the allowlist"

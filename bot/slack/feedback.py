@@ -1,4 +1,5 @@
-"""Answers shown in Slack, each thread's context and thumbs up/down, in SQLite in the data dir.
+"""Answers shown in Slack, each thread's context and thumbs up/down: slack.sqlite in the data
+dir, or the CXBOT_DATABASE_URL database that several bot replicas share.
 
 Feedback is only useful for evaluation with the question and the exact answer it judged, so
 every answer is stored with its citations; the same rows let "More evidence" and thread
@@ -8,36 +9,19 @@ follow-ups keep working after a restart. Export: `python -m bot.feedback export 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
-import sqlite3
 import sys
-import threading
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import IO, Any
 
-from bot.filters import Filters
+import sqlalchemy as sa
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS answers (
-    id TEXT PRIMARY KEY, created TEXT NOT NULL, channel TEXT, thread_ts TEXT, user TEXT,
-    question TEXT NOT NULL, answer_json TEXT NOT NULL, shown INTEGER NOT NULL DEFAULT 0);
-CREATE TABLE IF NOT EXISTS feedback (
-    answer_id TEXT NOT NULL, user TEXT NOT NULL, vote INTEGER NOT NULL, at TEXT NOT NULL,
-    PRIMARY KEY (answer_id, user));
-CREATE TABLE IF NOT EXISTS threads (
-    channel TEXT NOT NULL, thread_ts TEXT NOT NULL, filters_json TEXT NOT NULL,
-    updated TEXT NOT NULL, PRIMARY KEY (channel, thread_ts));
-CREATE TABLE IF NOT EXISTS assistant_threads (
-    channel TEXT NOT NULL, thread_ts TEXT NOT NULL, user TEXT, context_json TEXT NOT NULL,
-    titled INTEGER NOT NULL DEFAULT 0, updated TEXT NOT NULL, PRIMARY KEY (channel, thread_ts));
-CREATE TABLE IF NOT EXISTS home_users (
-    user TEXT PRIMARY KEY, opened TEXT NOT NULL);
-"""
+from bot import state as t
+from bot.filters import Filters
+from bot.state import sqlite_store, state_db
+from ingest.db import Database
 
 
 def now_iso() -> str:
@@ -74,33 +58,17 @@ def context_filters(d: dict[str, Any]) -> Filters:
     )
 
 
-@contextmanager
-def short_connection(path: Path) -> Iterator[sqlite3.Connection]:
-    """One short connection per call, committed on success: the Slack stores' pattern, so
-    several threads (and processes sharing the data dir) never hold SQLite open."""
-    db = sqlite3.connect(path, timeout=10)
-    db.row_factory = sqlite3.Row
-    try:
-        with db:
-            yield db
-    finally:
-        db.close()
-
-
 class FeedbackStore:
-    """Thread-safe: one short connection per call, WAL, and a lock around writes."""
+    """Answers, thread context, votes, assistant threads and Home visitors: the `slack` store
+    (slack.sqlite, or CXBOT_DATABASE_URL). Thread-safe: each call is one short transaction."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._lock = threading.Lock()
+    def __init__(self, db: Database | Path) -> None:
+        self.db = sqlite_store(db, "slack") if isinstance(db, Path) else db
         self._threads: dict[tuple[str, str], Filters] = {}
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with self._db() as db:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(SCHEMA)
-
-    def _db(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
-        return short_connection(self.path)
+        # another replica may change a thread's context: only a store of our own is cached
+        self._cache = not self.db.shared
+        with self.db.begin():
+            pass  # schema created (or refused) now, not on the first question
 
     def save_answer(
         self,
@@ -111,75 +79,93 @@ class FeedbackStore:
         shown: int,
     ) -> str:
         answer_id = uuid.uuid4().hex[:16]
-        with self._lock, self._db() as db:
+        with self.db.begin() as db:
             db.execute(
-                "INSERT INTO answers VALUES (?,?,?,?,?,?,?,?)",
-                (
-                    answer_id,
-                    now_iso(),
-                    channel,
-                    thread_ts,
-                    user,
-                    answer.get("question", ""),
-                    json.dumps(answer, ensure_ascii=False, default=str),
-                    shown,
-                ),
+                sa.insert(t.answers).values(
+                    id=answer_id,
+                    created=now_iso(),
+                    channel=channel,
+                    thread_ts=thread_ts,
+                    user=user,
+                    question=answer.get("question", ""),
+                    answer_json=json.dumps(answer, ensure_ascii=False, default=str),
+                    shown=shown,
+                )
             )
         return answer_id
 
     def answer(self, answer_id: str) -> dict[str, Any] | None:
         """The stored answer dict plus `shown` (citations displayed so far)."""
-        with self._db() as db:
-            row = db.execute("SELECT * FROM answers WHERE id=?", (answer_id,)).fetchone()
+        with self.db.begin() as db:
+            row = db.execute(sa.select(t.answers).where(t.answers.c.id == answer_id)).first()
         if row is None:
             return None
-        d = json.loads(row["answer_json"])
-        d["shown"] = row["shown"]
-        d["channel"], d["thread_ts"], d["user"] = row["channel"], row["thread_ts"], row["user"]
+        d = json.loads(row.answer_json)
+        d["shown"] = row.shown
+        d["channel"], d["thread_ts"], d["user"] = row.channel, row.thread_ts, row.user
         return d
 
     def update_answer(self, answer_id: str, answer: dict[str, Any], shown: int) -> None:
         keep = {k: v for k, v in answer.items() if k not in ("shown", "channel", "thread_ts")}
-        with self._lock, self._db() as db:
+        with self.db.begin() as db:
             db.execute(
-                "UPDATE answers SET answer_json=?, shown=? WHERE id=?",
-                (json.dumps(keep, ensure_ascii=False, default=str), shown, answer_id),
+                sa.update(t.answers)
+                .where(t.answers.c.id == answer_id)
+                .values(answer_json=json.dumps(keep, ensure_ascii=False, default=str), shown=shown)
             )
 
     def vote(self, answer_id: str, user: str, vote: int) -> bool:
         """Record (or change) a user's vote; False when the answer is unknown."""
-        with self._lock, self._db() as db:
-            if db.execute("SELECT 1 FROM answers WHERE id=?", (answer_id,)).fetchone() is None:
+        with self.db.begin(immediate=True) as db:  # read, then write: SQLite's lock first
+            known = db.execute(sa.select(t.answers.c.id).where(t.answers.c.id == answer_id))
+            if known.first() is None:
                 return False
+            ins = self.db.insert(t.feedback).values(
+                answer_id=answer_id, user=user, vote=1 if vote > 0 else -1, at=now_iso()
+            )
             db.execute(
-                "INSERT OR REPLACE INTO feedback VALUES (?,?,?,?)",
-                (answer_id, user, 1 if vote > 0 else -1, now_iso()),
+                ins.on_conflict_do_update(
+                    index_elements=["answer_id", "user"],
+                    set_={"vote": ins.excluded.vote, "at": ins.excluded.at},
+                )
             )
         return True
 
     def set_thread(self, channel: str, thread_ts: str, filters: Filters) -> None:
-        with self._lock:
-            self._threads[(channel, thread_ts)] = filters
-            with self._db() as db:
-                db.execute(
-                    "INSERT OR REPLACE INTO threads VALUES (?,?,?,?)",
-                    (channel, thread_ts, filters_to_json(filters), now_iso()),
+        ins = self.db.insert(t.threads).values(
+            channel=channel,
+            thread_ts=thread_ts,
+            filters_json=filters_to_json(filters),
+            updated=now_iso(),
+        )
+        with self.db.begin() as db:
+            db.execute(
+                ins.on_conflict_do_update(
+                    index_elements=["channel", "thread_ts"],
+                    set_={
+                        "filters_json": ins.excluded.filters_json,
+                        "updated": ins.excluded.updated,
+                    },
                 )
+            )
+        if self._cache:
+            self._threads[(channel, thread_ts)] = filters
 
     def thread(self, channel: str, thread_ts: str) -> Filters | None:
-        """The filters a follow-up in this thread inherits, from memory or the data dir."""
+        """The filters a follow-up in this thread inherits, from memory or the store."""
         hit = self._threads.get((channel, thread_ts))
         if hit is not None:
             return hit
-        with self._db() as db:
+        c = t.threads.c
+        with self.db.begin() as db:
             row = db.execute(
-                "SELECT filters_json FROM threads WHERE channel=? AND thread_ts=?",
-                (channel, thread_ts),
-            ).fetchone()
+                sa.select(c.filters_json).where(c.channel == channel, c.thread_ts == thread_ts)
+            ).first()
         if row is None:
             return None
-        f = context_filters(json.loads(row["filters_json"]))
-        self._threads[(channel, thread_ts)] = f
+        f = context_filters(json.loads(row.filters_json))
+        if self._cache:
+            self._threads[(channel, thread_ts)] = f
         return f
 
     # ---------------------------------------------------------------- assistant panel
@@ -188,82 +174,114 @@ class FeedbackStore:
         self, channel: str, thread_ts: str, context: dict[str, Any], user: str | None = None
     ) -> None:
         """The channel the user is viewing (assistant_thread_started / _context_changed)."""
-        with self._lock, self._db() as db:
+        a = t.assistant_threads
+        ins = self.db.insert(a).values(
+            channel=channel,
+            thread_ts=thread_ts,
+            user=user,
+            context_json=json.dumps(context),
+            updated=now_iso(),
+        )
+        with self.db.begin() as db:
             db.execute(
-                "INSERT INTO assistant_threads(channel, thread_ts, user, context_json, updated) "
-                "VALUES (?,?,?,?,?) ON CONFLICT(channel, thread_ts) DO UPDATE SET "
-                "context_json=excluded.context_json, updated=excluded.updated, "
-                "user=COALESCE(excluded.user, assistant_threads.user)",
-                (channel, thread_ts, user, json.dumps(context), now_iso()),
+                ins.on_conflict_do_update(
+                    index_elements=["channel", "thread_ts"],
+                    set_={
+                        "context_json": ins.excluded.context_json,
+                        "updated": ins.excluded.updated,
+                        "user": sa.func.coalesce(ins.excluded.user, a.c.user),
+                    },
+                )
             )
 
     def assistant_context(self, channel: str, thread_ts: str) -> dict[str, Any] | None:
-        with self._db() as db:
+        c = t.assistant_threads.c
+        with self.db.begin() as db:
             row = db.execute(
-                "SELECT context_json FROM assistant_threads WHERE channel=? AND thread_ts=?",
-                (channel, thread_ts),
-            ).fetchone()
-        return json.loads(row["context_json"]) if row else None
+                sa.select(c.context_json).where(c.channel == channel, c.thread_ts == thread_ts)
+            ).first()
+        return json.loads(row.context_json) if row else None
 
     def first_title(self, channel: str, thread_ts: str) -> bool:
         """True once per assistant thread: its first question becomes its title."""
-        with self._lock, self._db() as db:
+        a = t.assistant_threads
+        with self.db.begin() as db:
             db.execute(
-                "INSERT OR IGNORE INTO assistant_threads(channel, thread_ts, context_json, "
-                "updated) VALUES (?,?,?,?)",
-                (channel, thread_ts, "{}", now_iso()),
+                self.db.insert(a)
+                .values(channel=channel, thread_ts=thread_ts, context_json="{}", updated=now_iso())
+                .on_conflict_do_nothing(index_elements=["channel", "thread_ts"])
             )
             cur = db.execute(
-                "UPDATE assistant_threads SET titled=1 WHERE channel=? AND thread_ts=? "
-                "AND titled=0",
-                (channel, thread_ts),
+                sa.update(a)
+                .where(a.c.channel == channel, a.c.thread_ts == thread_ts, a.c.titled == 0)
+                .values(titled=1)
+                .returning(a.c.channel)
             )
-            return cur.rowcount == 1
+            return cur.first() is not None
 
     # ---------------------------------------------------------------- App Home
 
     def home_opened(self, user: str) -> None:
-        with self._lock, self._db() as db:
-            db.execute("INSERT OR REPLACE INTO home_users VALUES (?,?)", (user, now_iso()))
+        ins = self.db.insert(t.home_users).values(user=user, opened=now_iso())
+        with self.db.begin() as db:
+            db.execute(
+                ins.on_conflict_do_update(
+                    index_elements=["user"], set_={"opened": ins.excluded.opened}
+                )
+            )
 
     def home_users(self, since_iso: str, limit: int = 500) -> list[str]:
         """Who opened the Home tab since then, most recent first (refreshed after a re-index)."""
-        with self._db() as db:
+        c = t.home_users.c
+        with self.db.begin() as db:
             rows = db.execute(
-                "SELECT user FROM home_users WHERE opened >= ? ORDER BY opened DESC LIMIT ?",
-                (since_iso, limit),
-            ).fetchall()
-        return [r["user"] for r in rows]
+                sa.select(c.user)
+                .where(c.opened >= since_iso)
+                .order_by(c.opened.desc())
+                .limit(limit)
+            ).all()
+        return [r.user for r in rows]
 
     def votes(self) -> list[dict[str, Any]]:
-        with self._db() as db:
-            return [dict(r) for r in db.execute("SELECT * FROM feedback ORDER BY at")]
+        with self.db.begin() as db:
+            rows = db.execute(sa.select(t.feedback).order_by(t.feedback.c.at)).all()
+        return [dict(r._mapping) for r in rows]
 
     def export(self, out: IO[str]) -> int:
         """One JSON line per vote, with the question, answer text and citations judged."""
         n = 0
-        with self._db() as db:
+        f, a = t.feedback, t.answers
+        with self.db.begin() as db:
             rows = db.execute(
-                "SELECT f.answer_id, f.user, f.vote, f.at, a.created, a.channel, a.question, "
-                "a.answer_json FROM feedback f JOIN answers a ON a.id = f.answer_id "
-                "ORDER BY f.at"
-            ).fetchall()
+                sa.select(
+                    f.c.answer_id,
+                    f.c.user,
+                    f.c.vote,
+                    f.c.at,
+                    a.c.created,
+                    a.c.channel,
+                    a.c.question,
+                    a.c.answer_json,
+                )
+                .join(a, a.c.id == f.c.answer_id)
+                .order_by(f.c.at)
+            ).all()
         for r in rows:
-            a = json.loads(r["answer_json"])
+            d = json.loads(r.answer_json)
             out.write(
                 json.dumps(
                     {
-                        "answer_id": r["answer_id"],
-                        "vote": "up" if r["vote"] > 0 else "down",
-                        "user": r["user"],
-                        "voted_at": r["at"],
-                        "asked_at": r["created"],
-                        "channel": r["channel"],
-                        "question": r["question"],
-                        "answer": a.get("answer"),
-                        "citations": a.get("citations", []),
-                        "filters": a.get("filters"),
-                        "enough_evidence": a.get("enough_evidence"),
+                        "answer_id": r.answer_id,
+                        "vote": "up" if r.vote > 0 else "down",
+                        "user": r.user,
+                        "voted_at": r.at,
+                        "asked_at": r.created,
+                        "channel": r.channel,
+                        "question": r.question,
+                        "answer": d.get("answer"),
+                        "citations": d.get("citations", []),
+                        "filters": d.get("filters"),
+                        "enough_evidence": d.get("enough_evidence"),
                     },
                     ensure_ascii=False,
                 )
@@ -286,11 +304,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, help="write here instead of stdout")
     p.add_argument("--data-dir", type=Path, help="default: CXBOT_DATA_DIR")
     args = p.parse_args(argv)
-    path = store_path(args.data_dir or Settings().data_dir)
-    if not path.exists():
+    settings = Settings() if args.data_dir is None else Settings(data_dir=args.data_dir)
+    path = store_path(settings.data_dir)
+    if settings.database_url is None and not path.exists():
         print(f"No Slack feedback recorded yet ({path} does not exist).", file=sys.stderr)
         return 1
-    store = FeedbackStore(path)
+    store = FeedbackStore(state_db(settings, "slack"))
     if args.out:
         with args.out.open("w", encoding="utf-8") as fh:
             n = store.export(fh)

@@ -6,21 +6,18 @@
 * `/cx schedule "question" daily|weekly [#channel]`: the question re-run and its cited answer
   posted, daily at the alert time or weekly at the digest's.
 
-Each post is claimed in a ledger first (the digest's `Ledger`, in its own file
-data_dir/alerts.sqlite), keyed by watch and period, so a post happens once per watch and period
-however many processes or restarts try. A spike posted for a watch is then quiet for that
-watch for ``cooldown_days`` days of data (the same theme in the same segment), so a spike that
-lasts a week is one alert, not seven.
+Each post is claimed in a ledger first (the digest's `Ledger`, its own table `alert_posts` in
+data_dir/alerts.sqlite or CXBOT_DATABASE_URL), keyed by watch and period, so a post happens
+once per watch and period however many processes or restarts try. A spike posted for a watch is
+then quiet for that watch for ``cooldown_days`` days of data (the same theme in the same
+segment), so a spike that lasts a week is one alert, not seven.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import re
-import sqlite3
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -28,18 +25,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot import state as st
 from bot.analysis.alerts import Spike, SpikeReport, cite_spike, matches, spikes
 from bot.citations import Answer, CitationBook, freshness, refs
 from bot.digest.post import Ledger
 from bot.engine import Engine
 from bot.slack import blocks as bk
-from bot.slack.feedback import FeedbackStore, now_iso, short_connection
+from bot.slack.feedback import FeedbackStore, now_iso
 from bot.slack.reply import api_error
+from bot.state import sqlite_store, state_db
 from ingest.config import Settings
+from ingest.db import Database
 from ingest.errors import CxbotError
 
 if TYPE_CHECKING:
@@ -50,16 +51,6 @@ log = logging.getLogger("cxbot.watch")
 MAX_SPIKES = 5  # per alert message
 QUOTES_PER_SPIKE = 3
 CADENCES = ("daily", "weekly")
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS watches (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, channel TEXT NOT NULL,
-    user TEXT, target TEXT NOT NULL, themes_json TEXT NOT NULL, segments_json TEXT NOT NULL,
-    cadence TEXT, label TEXT NOT NULL, created TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS alerts_fired (
-    watch_id INTEGER NOT NULL, spike TEXT NOT NULL, window_until TEXT NOT NULL,
-    at TEXT NOT NULL, PRIMARY KEY (watch_id, spike, window_until));
-"""
 
 
 class WatchSettings(BaseSettings):
@@ -96,18 +87,12 @@ class Watch:
 
 
 class WatchStore:
-    """Watches, schedules and the cooldown memory, in slack.sqlite beside the answers."""
+    """Watches, schedules and the cooldown memory, in the `slack` store beside the answers."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._lock = threading.Lock()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with self._db() as db:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(SCHEMA)
-
-    def _db(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
-        return short_connection(self.path)
+    def __init__(self, db: Database | Path) -> None:
+        self.db = sqlite_store(db, "slack") if isinstance(db, Path) else db
+        with self.db.begin():
+            pass  # schema created (or refused) now
 
     def add(
         self,
@@ -120,76 +105,83 @@ class WatchStore:
         label: str,
         cadence: str | None = None,
     ) -> Watch:
-        with self._lock, self._db() as db:
-            cur = db.execute(
-                "INSERT INTO watches(kind, channel, user, target, themes_json, segments_json, "
-                "cadence, label, created) VALUES (?,?,?,?,?,?,?,?,?)",
-                (
-                    kind,
-                    channel,
-                    user,
-                    target,
-                    json.dumps(themes),
-                    json.dumps(segments),
-                    cadence,
-                    label,
-                    now_iso(),
-                ),
-            )
-            wid = int(cur.lastrowid or 0)
-        found = self.get(wid)
+        with self.db.begin() as db:
+            wid = db.execute(
+                sa.insert(st.watches)
+                .values(
+                    kind=kind,
+                    channel=channel,
+                    user=user,
+                    target=target,
+                    themes_json=json.dumps(themes),
+                    segments_json=json.dumps(segments),
+                    cadence=cadence,
+                    label=label,
+                    created=now_iso(),
+                )
+                .returning(st.watches.c.id)
+            ).scalar_one()
+        found = self.get(int(wid))
         assert found is not None
         return found
 
     @staticmethod
-    def _watch(r: sqlite3.Row) -> Watch:
+    def _watch(r: sa.Row) -> Watch:
         return Watch(
-            id=int(r["id"]),
-            kind=r["kind"],
-            channel=r["channel"],
-            user=r["user"],
-            target=r["target"],
-            themes=json.loads(r["themes_json"]),
-            segments=json.loads(r["segments_json"]),
-            cadence=r["cadence"],
-            label=r["label"],
-            created=r["created"],
+            id=int(r.id),
+            kind=r.kind,
+            channel=r.channel,
+            user=r.user,
+            target=r.target,
+            themes=json.loads(r.themes_json),
+            segments=json.loads(r.segments_json),
+            cadence=r.cadence,
+            label=r.label,
+            created=r.created,
         )
 
     def get(self, wid: int) -> Watch | None:
-        with self._db() as db:
-            r = db.execute("SELECT * FROM watches WHERE id=?", (wid,)).fetchone()
+        with self.db.begin() as db:
+            r = db.execute(sa.select(st.watches).where(st.watches.c.id == wid)).first()
         return self._watch(r) if r else None
 
     def all(self, kind: str | None = None) -> list[Watch]:
-        with self._db() as db:
-            rows = db.execute(
-                "SELECT * FROM watches WHERE ? IS NULL OR kind=? ORDER BY id", (kind, kind)
-            ).fetchall()
+        q = sa.select(st.watches).order_by(st.watches.c.id)
+        if kind is not None:
+            q = q.where(st.watches.c.kind == kind)
+        with self.db.begin() as db:
+            rows = db.execute(q).all()
         return [self._watch(r) for r in rows]
 
     def remove(self, wid: int) -> None:
-        with self._lock, self._db() as db:
-            db.execute("DELETE FROM watches WHERE id=?", (wid,))
-            db.execute("DELETE FROM alerts_fired WHERE watch_id=?", (wid,))
+        with self.db.begin() as db:
+            db.execute(sa.delete(st.watches).where(st.watches.c.id == wid))
+            db.execute(sa.delete(st.alerts_fired).where(st.alerts_fired.c.watch_id == wid))
 
     def cooling(self, wid: int, spike: str, until: date, days: int) -> bool:
         """Posted for this watch within ``days`` days of data before ``until``."""
         start = (until - timedelta(days=days - 1)).isoformat()
-        with self._db() as db:
+        c = st.alerts_fired.c
+        with self.db.begin() as db:
             r = db.execute(
-                "SELECT 1 FROM alerts_fired WHERE watch_id=? AND spike=? AND window_until>=? "
-                "AND window_until<=?",
-                (wid, spike, start, until.isoformat()),
-            ).fetchone()
+                sa.select(c.watch_id).where(
+                    c.watch_id == wid,
+                    c.spike == spike,
+                    c.window_until >= start,
+                    c.window_until <= until.isoformat(),
+                )
+            ).first()
         return r is not None
 
     def fired(self, wid: int, idents: list[str], until: date) -> None:
-        with self._lock, self._db() as db:
-            db.executemany(
-                "INSERT OR IGNORE INTO alerts_fired VALUES (?,?,?,?)",
-                [(wid, i, until.isoformat(), now_iso()) for i in idents],
-            )
+        if not idents:
+            return
+        rows = [
+            {"watch_id": wid, "spike": i, "window_until": until.isoformat(), "at": now_iso()}
+            for i in idents
+        ]
+        with self.db.begin() as db:
+            db.execute(self.db.insert(st.alerts_fired).on_conflict_do_nothing(), rows)
 
 
 # ---------------------------------------------------------------- what a watch means
@@ -356,7 +348,7 @@ class Watcher:
         self.client = client
         self.answers = answers
         self.watches = watches
-        self.ledger = ledger or Ledger(settings.data_dir / "alerts.sqlite")
+        self.ledger = ledger or Ledger(state_db(settings, "alerts"), ledger="alerts")
         self.cooldown_days = (
             WatchSettings().alert_cooldown_days if cooldown_days is None else cooldown_days
         )
