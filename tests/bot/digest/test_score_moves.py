@@ -5,6 +5,7 @@ left out where the data has no score."""
 from __future__ import annotations
 
 import csv
+import json
 import math
 import re
 from collections.abc import Iterator
@@ -163,3 +164,19 @@ def test_no_score_leaves_the_section_out(fake: FakeSlack, tmp_path: Path) -> Non
     msg = post(fake, engine, "C0NOSCORE", tmp_path / "ledger.sqlite")
     assert section(msg, "digest-score") is None
     assert section(msg, "digest-summary") is not None
+
+
+def test_faithfulness_checker_recounts_the_score_move(planted: Engine) -> None:
+    from benchmarks.faithfulness import Checker
+
+    doc = json.loads(json.dumps(build_digest(planted).as_dict()))
+    checker = Checker(planted.settings, planted)
+    verdict = checker.check(doc)
+    assert verdict.faithful, verdict.text()
+    assert verdict.tally("figure")[0] >= 12 and verdict.tally("support")[0] >= 1
+    bad = json.loads(json.dumps(doc))
+    bad["score"]["now"]["n"] += 1
+    late = next(t for t in bad["score"]["themes"] if t["theme"] == "lateness")
+    late["impact_now"] += 5
+    failed = {c.what for c in checker.check(bad).failures}
+    assert "score move: now n" in failed and "score move: lateness impact now" in failed
