@@ -533,3 +533,126 @@ def no_score_line(ctx: LineContext, raw: Raw, scope: Scope) -> bool:
     mask = dc._mask(scope, sorted({str(s) for s in raw.source}))
     scored = [s for s in set(raw.source[mask]) if raw.kinds.get(s)]
     return not scored
+
+
+# ---------------------------------------------------------------- the digest's score move
+
+
+def check_score_move(ctx: LineContext, digest: dict[str, Any], raw: Raw, min_n: int) -> None:
+    """A digest's "what moved the score" (digest-figures.json `score`), recounted from the raw
+    rows: each period's score, the change and its interval (the variances summed, as for two
+    independent samples), and per theme its scored verbatims and its impact in each period
+    (score with everyone minus score without the theme, record by record); the change's
+    bootstrap interval against an independent Poisson bootstrap of each period."""
+    doc = digest.get("score")
+    if not doc:
+        return
+    kind = str(doc.get("kind"))
+    sources = list(doc.get("sources") or [])
+    cites = {int(c["n"]): c for c in digest.get("citations") or []}
+
+    def period_mask(p: dict[str, Any]) -> np.ndarray:
+        a, b = str(p["since"]), str(p["until"])
+        m = raw.verbatim & ~np.isnan(raw.score) & np.isin(raw.source, sources)
+        return m & np.array([bool(d) and a <= d[:10] <= b for d in raw.day], dtype=bool)
+
+    def close(what: str, got: Any, true: float, tol: float) -> None:
+        ok = got is not None and abs(float(got) - true) <= tol
+        ctx.verdict.add("figure", f"score move: {what}", ok, "" if ok else f"{got} vs {true:.4f}")
+
+    masks = {"now": period_mask(digest["period"]), "before": period_mask(digest["previous"])}
+    stats: dict[str, tuple[float, float, int]] = {}
+    for key, m in masks.items():
+        s = raw.score[m]
+        got = doc.get(key) or {}
+        ok = got.get("n") == len(s)
+        ctx.verdict.add(
+            "figure", f"score move: {key} n", ok, "" if ok else f"{got.get('n')} vs {len(s)}"
+        )
+        if not len(s):
+            return
+        v, lo, hi, _, _ = textbook(kind, s)
+        y = contribution(kind, s)
+        var = float(np.var(y, ddof=1 if kind == "stars" else 0)) / len(s)
+        stats[key] = (v, var, len(s))
+        close(f"{key} score", got.get("value"), v, 1e-3)
+        if kind != "stars":
+            close(f"{key} CI low", got.get("ci_low"), lo, 1e-3)
+            close(f"{key} CI high", got.get("ci_high"), hi, 1e-3)
+    if not doc.get("enough_data"):
+        ok = min(n for _, _, n in stats.values()) < min_n
+        ctx.verdict.add("figure", "score move: too few scored", ok, "")
+        return
+    change = stats["now"][0] - stats["before"][0]
+    se = math.sqrt(stats["now"][1] + stats["before"][1])
+    close("change", doc.get("change"), change, 1e-3)
+    close("change CI low", doc.get("change_ci_low"), change - Z95 * se, 1e-3 + 1e-3 * abs(change))
+    close("change CI high", doc.get("change_ci_high"), change + Z95 * se, 1e-3 + 1e-3 * abs(change))
+    sig = abs(change) >= Z95 * se
+    ctx.verdict.add("figure", "score move: beyond noise", doc.get("significant") == sig, f"{sig}")
+    rng = np.random.default_rng(BOOT_SEED)
+    per: dict[str, dict[str, Any]] = {}
+    draws: dict[str, dict[str, np.ndarray]] = {}
+    for key, m in masks.items():
+        idx = np.flatnonzero(m)
+        y = contribution(kind, raw.score[idx])
+        w = rng.poisson(1.0, size=(BOOT, len(idx))).astype(float)
+        wn, ws = w.sum(1), w @ y
+        for t in sorted({t for i in idx for t in raw.themes[i]}):
+            has = np.array([t in raw.themes[i] for i in idx], dtype=bool)
+            without = float(y[~has].mean()) if (~has).any() else math.nan
+            per.setdefault(t, {})[key] = (int(has.sum()), float(y.mean()) - without)
+            wt, wst = w[:, has].sum(1), w[:, has] @ y[has]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                draws.setdefault(t, {})[key] = ws / wn - (ws - wst) / (wn - wt)
+    listed = {str(t["theme"]): t for t in doc.get("themes") or []}
+    small = {str(t["theme"]): int(t["n"]) for t in doc.get("too_small") or []}
+    for t, d in per.items():
+        n_now, imp_now = d.get("now", (0, 0.0))
+        n_before, imp_before = d.get("before", (0, 0.0))
+        if n_now + n_before < min_n:
+            ok = small.get(t) == n_now + n_before and t not in listed
+            ctx.verdict.add("figure", f"score move: {t} too small", ok, f"{n_now + n_before}")
+            continue
+        got = listed.get(t)
+        if got is None:
+            ctx.verdict.add("figure", f"score move: {t} estimated", t in small, "not listed")
+            continue
+        ok = (got["n_now"], got["n_before"]) == (n_now, n_before)
+        ctx.verdict.add("figure", f"score move: {t} n", ok, f"{n_now} / {n_before}")
+        close(f"{t} impact now", got["impact_now"], imp_now, 2e-3 * max(1.0, abs(imp_now)))
+        close(
+            f"{t} impact before", got["impact_before"], imp_before, 2e-3 * max(1.0, abs(imp_before))
+        )
+        zero = np.zeros(BOOT)
+        diff = draws[t].get("now", zero) - draws[t].get("before", zero)
+        blo, bhi = (float(x) for x in np.nanpercentile(diff, [2.5, 97.5]))
+        width = max(bhi - blo, 1e-9)
+        lo, hi = got["ci_low"], got["ci_high"]
+        ok = lo is not None and abs(lo - blo) <= width / 3 and abs(hi - bhi) <= width / 3
+        ctx.verdict.add(
+            "figure",
+            f"score move: {t} change interval",
+            ok,
+            f"[{lo}, {hi}] vs [{blo:.3f}, {bhi:.3f}]",
+        )
+        worse = masks["now"] if imp_now <= imp_before else masks["before"]
+        tm = raw.theme(t)
+        for n in got.get("citations") or []:
+            c = cites.get(int(n))
+            i = raw.by_id.get(str(c["id"])) if c else None
+            ok = i is not None and bool(worse[i] and tm[i] and raw.score[i] <= LOW[kind])
+            ctx.verdict.add(
+                "support", f"score move: {t} [{n}]", ok, "" if ok else "not a low score of it"
+            )
+    moved = sorted(
+        (t for t in listed.values() if t["beyond_noise"]),
+        key=lambda t: (-abs(t["change"]), t["theme"]),
+    )
+    want = [t["theme"] for t in moved][:3]
+    ok = list(doc.get("moved") or []) == want
+    for t in listed.values():
+        beyond = t["ci_low"] > 0 or t["ci_high"] < 0
+        if beyond != t["beyond_noise"]:
+            ok = False
+    ctx.verdict.add("figure", "score move: themes that moved it", ok, f"{want}")

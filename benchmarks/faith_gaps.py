@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks.faith_lines import NUM, REF, REFS, LineContext
-from benchmarks.faith_view import StoreView, number_ok, two_prop_z, wilson
+from benchmarks.faith_view import StoreView, as_int, number_ok, two_prop_z, wilson
 
 
 @dataclass
@@ -147,6 +147,7 @@ def gap_line(ctx: LineContext, m: re.Match[str], report: Any, base: np.ndarray) 
         )
         return
     v = cands[0]
+    ctx.gap_lines += 1
     e = expected(ctx.view, report, v, base)
     ctx.count("rank", m.group("rank") or "1", v.rank if m.group("rank") else 1)
     if m.group("of"):
@@ -197,7 +198,7 @@ def not_ranked_line(ctx: LineContext, m: re.Match[str], report: Any, base: np.nd
 
 
 def more_gaps(ctx: LineContext, m: re.Match[str], report: Any, base: np.ndarray) -> None:
-    ctx.count("more gaps", m.group("more"), len(report.gaps) - 3)
+    ctx.count("more gaps", m.group("more"), len(report.gaps) - ctx.gap_lines)
 
 
 def no_gap(ctx: LineContext, m: re.Match[str], report: Any, base: np.ndarray) -> None:
@@ -269,3 +270,243 @@ GAP_RULES = [
     (re.compile(r"^Where the internal metric looks good but customers .*:$"), None),
 ]
 """(pattern, rule); a rule of None marks a line that states no figure of its own."""
+
+
+# ---------------------------------------------------------------- the customer score side
+
+SCORE_MEASURES = {"NPS": "nps", "share answering 4-5": "share45", "mean score (1-5)": "mean5"}
+SCORE_KINDS = {"nps": ("nps",), "share45": ("csat", "stars"), "mean5": ("csat", "stars")}
+SCORE_LOW = {"nps": 6.0, "share45": 3.0, "mean5": 3.0}
+SIGNED_OR = r"[+-]?\d+(?:\.\d+)?%?"
+
+
+@dataclass
+class ScoreRecount:
+    """The customers' own score of one segment and period, counted from the raw rows."""
+
+    n: int
+    value: float
+    lo: float
+    hi: float
+    mask: np.ndarray  # scored verbatims counted
+    loose: float  # how far an interval end may lie (t there, normal here, for means)
+
+
+def score_recount(
+    raw: Any,
+    measure: str,
+    kind: str,
+    segment: str,
+    period: str | None,
+    scope: Any = None,
+) -> ScoreRecount:
+    """Textbook formulas over the raw catalog rows (benchmarks.faith_drivers.Raw): NPS = %9-10
+    minus %0-6 with the variance of a difference of shares, the share of 4-5 with Wilson, the
+    mean with a normal interval."""
+    import math
+
+    from benchmarks.faith_drivers import textbook
+    from bot.analysis.gaps import period_range
+
+    sources = [s for s, k in raw.kinds.items() if k == kind]
+    m = raw.verbatim & ~np.isnan(raw.score) & np.isin(raw.source, sources)
+    if segment != "All customers":
+        m &= np.array([segment in seg.values() for seg in raw.segments], dtype=bool)
+    days = [d for d, v in zip(raw.day, raw.verbatim, strict=True) if v and d]
+    if period and days:
+        rng = period_range(period, int(max(days)[:4]))
+        if rng:
+            lo, hi = rng[0].isoformat(), rng[1].isoformat()
+            m &= np.array([bool(d) and lo <= d[:10] <= hi for d in raw.day], dtype=bool)
+    if scope is not None and (scope.since or scope.until):
+        a = scope.since.isoformat() if scope.since else "0000"
+        b = scope.until.isoformat() if scope.until else "9999"
+        m &= np.array([bool(d) and a <= d[:10] <= b for d in raw.day], dtype=bool)
+    s = raw.score[m]
+    n = len(s)
+    if n == 0:
+        return ScoreRecount(0, math.nan, math.nan, math.nan, m, 0.0)
+    if measure == "nps":
+        v, lo, hi, _, _ = textbook("nps", s)
+        return ScoreRecount(n, v, lo, hi, m, 0.0)
+    if measure == "share45":
+        k = int((s >= 4).sum())
+        wlo, whi = wilson(k, n)
+        return ScoreRecount(n, 100 * k / n, 100 * wlo, 100 * whi, m, 0.0)
+    v, lo, hi, _, _ = textbook("stars", s)
+    return ScoreRecount(n, v, lo, hi, m, (hi - lo) / 2 * (1.5 / max(1, n - 1) + 0.01) + 1e-3)
+
+
+def internal_value(ctx: LineContext, refs: str, metric: str) -> float | None:
+    """The value the cited report line states for ``metric`` (checked as support)."""
+    ns = [int(x) for x in REF.findall(refs)]
+    if not ns or ns[0] not in ctx.cites:
+        ctx.verdict.add("support", ctx.where("report line cited"), False, "no report line cited")
+        return None
+    cid = str(ctx.cites[ns[0]]["id"])
+    i = ctx.view.by_id.get(cid)
+    facts = ctx.view.rows[i]["facts"] if i is not None else []
+    values = [f.value for f in facts if f.metric == metric]
+    ok = bool(values)
+    ctx.verdict.add(
+        "support", ctx.where(f"[{ns[0]}] {cid}"), ok, "" if ok else f"does not report {metric}"
+    )
+    return values[0] if values else None
+
+
+def score_gap_line(ctx: LineContext, m: re.Match[str], raw: Any) -> None:
+    measure = SCORE_MEASURES[m.group("label")]
+    seg, head = m.group("segment"), m.group("head")
+    hm = re.match(
+        r"^(?P<metric>.+?) (?P<value>-?[\d.]+)(?:%| [^\s(]+)?(?: \((?P<period>[^)]+)\))?$", head
+    )
+    if hm is None:
+        ctx.verdict.add("figure", ctx.where(f"score line head '{head}'"), False, "unreadable")
+        return
+    from bot.analysis.gaps import humanise
+
+    metric_shown, period = hm.group("metric"), hm.group("period")
+    metric = next(
+        (
+            f.metric
+            for n in REF.findall(m.group("mrefs"))
+            if int(n) in ctx.cites
+            for i in [ctx.view.by_id.get(str(ctx.cites[int(n)]["id"]))]
+            if i is not None
+            for f in ctx.view.rows[i]["facts"]
+            if humanise(f.metric) == metric_shown
+        ),
+        metric_shown,
+    )
+    value = internal_value(ctx, m.group("mrefs"), metric)
+    if value is not None:
+        ctx.figure("internal value", number_ok(hm.group("value"), value), hm.group("value"), value)
+    kinds = [k for k in SCORE_KINDS[measure] if k in set(raw.kinds.values())]
+    if not kinds:
+        ctx.verdict.add("figure", ctx.where("customer score kind"), False, "no comparable score")
+        return
+    rcs = [score_recount(raw, measure, k, seg, period, ctx.scope) for k in kinds]
+    rc = max(rcs, key=lambda r: r.n)
+    ctx.count("scored verbatims", m.group("n"), rc.n)
+    for name, printed, true, tol in (
+        ("customer score", m.group("value"), rc.value, 0.0),
+        ("CI low", m.group("lo"), rc.lo, rc.loose),
+        ("CI high", m.group("hi"), rc.hi, rc.loose),
+    ):
+        p = printed.rstrip("%").lstrip("+")
+        ok = number_ok(p, true) or abs(float(p) - true) <= tol + 0.005
+        ctx.figure(name, ok, printed, f"{true:.3f}")
+    if value is not None and rc.n:
+        lo, hi = float(m.group("lo").rstrip("%")), float(m.group("hi").rstrip("%"))
+        want = "higher" if value > hi else "lower" if value < lo else "agrees"
+        got = m.group("dir") or "agrees"
+        ctx.figure("verdict (inside or outside the customers' interval)", got == want, got, want)
+        if m.group("size"):
+            ctx.figure(
+                "difference",
+                number_ok(m.group("size"), abs(value - rc.value)),
+                m.group("size"),
+                f"{abs(value - rc.value):.3f}",
+            )
+    low = rc.mask & (raw.score <= SCORE_LOW[measure])
+    for n in (int(x) for x in REF.findall(m.group("vrefs") or "")):
+        c = ctx.cites.get(n)
+        i = raw.by_id.get(str(c["id"])) if c else None
+        ok = i is not None and bool(low[i])
+        ctx.verdict.add(
+            "support",
+            ctx.where(f"[{n}] {c['id'] if c else '?'}"),
+            ok,
+            "" if ok else f"not a low-score verbatim of {seg} in that period",
+        )
+
+
+def score_small_line(ctx: LineContext, m: re.Match[str], raw: Any) -> None:
+    for p in re.finditer(
+        rf"(?P<seg>[^,(]+?) \((?P<n>{NUM}) scored(?:, (?P<period>[^)]+))?\)", m.group("items")
+    ):
+        ns = [
+            score_recount(raw, meas, k, p.group("seg").strip(), p.group("period"), ctx.scope).n
+            for meas, kinds in SCORE_KINDS.items()
+            for k in kinds
+            if k in set(raw.kinds.values())
+        ]
+        ok = as_int(p.group("n")) in ns and as_int(p.group("n")) < as_int(m.group("min"))
+        ctx.figure(f"{p.group('seg').strip()} scored verbatims", ok, p.group("n"), ns)
+    ctx.count("minimum n", m.group("min"), ctx.view.settings.min_segment_n)
+
+
+def check_score_entry(ctx: LineContext, g: dict[str, Any], raw: Any) -> None:
+    """One `score_gaps` JSON entry, recounted from the raw rows."""
+    key = f"score gap {g.get('metric')} / {g.get('segment')}"
+    measure, kind = str(g.get("measure")), str(g.get("customer_score_kind"))
+    ok_kind = kind in SCORE_KINDS.get(measure, ()) and kind in set(raw.kinds.values())
+    ctx.verdict.add("figure", f"{key}: comparable kind", ok_kind, "" if ok_kind else kind)
+    if not ok_kind:
+        return
+    rc = score_recount(raw, measure, kind, str(g.get("segment")), g.get("period"), ctx.scope)
+
+    def same(name: str, got: Any, true: Any, tol: float | None = None) -> None:
+        if tol is None:
+            ok = got == true
+        else:
+            ok = got is not None and abs(float(got) - float(true)) <= tol
+        ctx.verdict.add("figure", f"{key}: {name}", ok, "" if ok else f"says {got}, rows {true}")
+
+    same("n", g.get("n"), rc.n)
+    if rc.n == 0:
+        return
+    same("customer_value", g.get("customer_value"), rc.value, 1e-3)
+    same("ci_low", g.get("ci_low"), rc.lo, rc.loose + 1e-3)
+    same("ci_high", g.get("ci_high"), rc.hi, rc.loose + 1e-3)
+    same("difference", g.get("difference"), float(g.get("metric_value", 0)) - rc.value, 1e-3)
+    compared = rc.n >= ctx.view.settings.min_segment_n
+    same("compared", g.get("compared"), compared)
+    if compared:
+        v = float(g["metric_value"])
+        want = "higher" if v > g["ci_high"] else "lower" if v < g["ci_low"] else "agrees"
+        same("verdict", g.get("verdict"), want)
+    cites = g.get("citations") or []
+    if compared and cites:
+        first = cites[0]
+        i = ctx.view.by_id.get(str(first["id"]))
+        facts = ctx.view.rows[i]["facts"] if i is not None else []
+        ok = any(
+            f.metric == g["metric"] and abs(f.value - float(g["metric_value"])) < 1e-9
+            for f in facts
+        )
+        ctx.verdict.add(
+            "support", f"{key}: report line {first['id']}", ok, "" if ok else "does not state it"
+        )
+        low = rc.mask & (raw.score <= SCORE_LOW[measure])
+        for c in cites[1:]:
+            j = raw.by_id.get(str(c["id"]))
+            ok = j is not None and bool(low[j])
+            ctx.verdict.add(
+                "support", f"{key}: [{c['n']}] {c['id']}", ok, "" if ok else "not a low score there"
+            )
+
+
+SCORE_GAP_RULES = [
+    (
+        re.compile(
+            rf"^- (?P<segment>.+?): (?P<head>.+?) in the report(?:, target (?P<target>-?[\d.]+))? "
+            rf"?(?P<mrefs>{REFS}), vs the customers' own (?P<label>NPS|share answering 4-5|"
+            rf"mean score \(1-5\)) (?P<value>{SIGNED_OR}) \(n=(?P<n>{NUM}) scored, 95% CI "
+            rf"(?P<lo>{SIGNED_OR}) to (?P<hi>{SIGNED_OR})\) ?(?P<vrefs>{REFS}): (?:within their "
+            r"interval, customers agree|the report is (?P<size>[\d.]+) points(?: on the 1-5 "
+            r"scale)? (?P<dir>higher|lower) than its customers give, outside their interval)\.$"
+        ),
+        score_gap_line,
+    ),
+    (
+        re.compile(
+            rf"^Scores? not compared, fewer than (?P<min>{NUM}) scored verbatims: "
+            r"(?:.+? for )?(?P<items>.+)\.$"
+        ),
+        score_small_line,
+    ),
+    (re.compile(r"^Internal scores against the customers' own score .*:$"), None),
+    (re.compile(rf"^{NUM} more score comparison\(s\): run `cxbot gaps`\.$"), None),
+]
+"""(pattern, rule(ctx, match, raw)); None marks a line with no figure of its own."""

@@ -32,6 +32,7 @@ class LineContext:
     complaint_header: tuple[int, int] | None = None
     listed: list[tuple[object, str]] = field(default_factory=list)
     line_no: int = 0
+    gap_lines: int = 0  # numbered perception-gap lines met so far
 
     def where(self, what: str) -> str:
         return f"line {self.line_no}: {what}"

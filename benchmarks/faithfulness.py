@@ -12,7 +12,12 @@ Checks, each reported separately:
   figures are matched to a fresh `bot.analysis.gaps.analyse()` and recounted (n, k, shares, Wilson
   interval, rank, score, significance); "most"/"highest" lists hold the top entries; key-driver
   figures are recounted from the raw rows (score with and without each theme, the controlled
-  estimate, an independent bootstrap, the fix-first order: benchmarks/faith_drivers.py);
+  estimate, an independent bootstrap, the fix-first order: benchmarks/faith_drivers.py); the
+  score side of a gap (an internal NPS/CSAT line vs the customers' own score) is recounted from
+  the raw rows with textbook formulas, its verdict (inside or outside the customers' interval)
+  re-derived, and the report line must state the internal value (benchmarks/faith_gaps.py); a
+  digest's "what moved the score" (digest-figures.json) is recounted per period and per theme
+  (faith_drivers.check_score_move);
 * support: each record a line cites is one that line counts (in its segment, period, theme);
 * freshness: the counts and dates of the "Data indexed ..." line.
 A line with figures that no rule recognises is "unverified", which also fails the answer:
@@ -32,8 +37,14 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.faith_drivers import DriverCheck, Raw, check_driver_lines, no_score_line
-from benchmarks.faith_gaps import GAP_RULES, check_entry
+from benchmarks.faith_drivers import (
+    DriverCheck,
+    Raw,
+    check_driver_lines,
+    check_score_move,
+    no_score_line,
+)
+from benchmarks.faith_gaps import GAP_RULES, SCORE_GAP_RULES, check_entry, check_score_entry
 from benchmarks.faith_lines import NUM, REF, RULES, LineContext
 from benchmarks.faith_view import NUMBER, Scope, StoreView, as_int
 from ingest.config import Settings
@@ -129,6 +140,8 @@ class Checker:
             return self.check_answer(doc)
         if "drivers" in doc and "kind" in doc:
             return self.check_driver_report(doc)
+        if "period" in doc and "previous" in doc and "volume" in doc:
+            return self.check_digest(doc)
         if "gaps" in doc:
             return self.check_gap_report(doc, metric, segment)
         raise ValueError("not an answer (no 'answer' key) nor a gaps report (no 'gaps' key)")
@@ -167,7 +180,14 @@ class Checker:
             if self._apply(RULES, line, ctx):
                 continue
             matched = False
-            for pattern, rule in GAP_RULES:
+            for pattern, srule in SCORE_GAP_RULES:  # internal score vs the customers' own
+                m = pattern.match(line)
+                if m:
+                    matched = True
+                    if srule is not None:
+                        srule(ctx, m, self.raw)
+                    break
+            for pattern, rule in [] if matched else GAP_RULES:
                 m = pattern.match(line)
                 if m:
                     matched = True
@@ -190,6 +210,16 @@ class Checker:
                         ok,
                         "" if ok else "not the answer's citation",
                     )
+        for g in a.get("score_gaps") or []:
+            check_score_entry(ctx, g, self.raw)
+            for c in g.get("citations") or []:
+                ok = cites.get(int(c["n"]), {}).get("id") == c["id"]
+                v.add(
+                    "citation",
+                    f"score gap citation [{c['n']}] {c['id']}",
+                    ok,
+                    "" if ok else "not the answer's citation",
+                )
         if a.get("freshness"):
             self._freshness(str(a["freshness"]), v)
         return v
@@ -230,6 +260,17 @@ class Checker:
             self._freshness(str(doc["freshness"]), v)
         return v
 
+    # -- `cxbot digest --dry-run --out DIR`: digest-figures.json
+    def check_digest(self, doc: dict[str, Any]) -> Verdict:
+        """The digest's citations, and its "what moved the score" recounted from the raw rows
+        (the trend and gap figures have their own tests: tests/bot/digest/test_airline.py)."""
+        v = Verdict(question=f"digest {doc['period'].get('label')}")
+        cites = {int(c["n"]): c for c in doc.get("citations") or []}
+        self._citations(list(cites.values()), v)
+        ctx = LineContext(self.view, Scope(), cites, v)
+        check_score_move(ctx, doc, self.raw, self.settings.min_segment_n)
+        return v
+
     # -- `cxbot gaps --json`
     def check_gap_report(
         self, doc: dict[str, Any], metric: str | None, segment: str | None
@@ -243,6 +284,10 @@ class Checker:
             for g in doc.get(key) or []:
                 check_entry(ctx, g, report, self.view.verbatim)
         for g in doc.get("gaps") or []:
+            self._citations(g.get("citations") or [], v, numbered=False)
+        for g in doc.get("score_gaps") or []:  # the customer score side, from the raw rows
+            if segment is None or g.get("segment") == segment:
+                check_score_entry(ctx, g, self.raw)
             self._citations(g.get("citations") or [], v, numbered=False)
         return v
 

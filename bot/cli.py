@@ -243,10 +243,16 @@ def gaps(
         fail(exc)
         return
     if as_json:
+        from bot.analysis.gaps import cite_gaps, cite_score_gaps
+        from bot.citations import CitationBook
+
+        book = CitationBook(engine.corpus(), 50)  # both sides of each gap, as the text cites
+        cite_gaps(engine, report, book, None, max_gaps=len(report.gaps))
+        cite_score_gaps(engine, report, book, max_items=len(report.scores))
         print(json.dumps(report.as_dict(engine, explain), ensure_ascii=False, indent=2))
     else:
         out.print(render_gaps_text(engine, report, explain), markup=False)
-    if not report.gaps:
+    if not report.gaps and not report.score_disagreements:
         raise typer.Exit(1)
 
 

@@ -18,6 +18,9 @@ REGIONS = {
 }
 DAMAGE = {"North": 0.04, "South": 0.04, "East": 0.04, "West": 0.2, "Islands": 0.0}
 DAMAGED_PCT = {"North": 1.1, "South": 1.3, "East": 1.2, "West": 0.6, "Islands": 0.9}
+# the NPS the KPI export reports for October (a post-delivery SMS poll, not this survey): North
+# and West well above what their own survey respondents give, South and East in line with it
+INTERNAL_NPS = {"North": 32, "South": -4, "East": 2, "West": 18, "Islands": 40}
 
 LATE = [
     "My order arrived {n} days late and nobody told me why.",
@@ -129,6 +132,8 @@ def write_examples(out_dir: Path) -> list[Path]:
             w.writerow(["On-time delivery", oct_, "%", "2026-10", region, 95])
         for region, pct in DAMAGED_PCT.items():
             w.writerow(["Damaged items rate", pct, "%", "2026-09", region, 1.5])
+        for region, nps in INTERNAL_NPS.items():
+            w.writerow(["NPS", nps, "", "2026-10", region, 20])
     report = out_dir / "ops_review_q3.md"
     report.write_text(
         "# Larkspur Home - Operations review, Q3 2026 (FICTIONAL example data)\n\n"
@@ -138,6 +143,8 @@ def write_examples(out_dir: Path) -> list[Path]:
         "In the North region, on-time delivery was 97.9% in October 2026, "
         "against a target of 95%.\n"
         "Damaged items stood at 1.0% of orders in September 2026 (target 1.5%).\n\n"
+        "## Customers\n\n"
+        "Net Promoter Score was 24 in October 2026 (target 20).\n\n"
         "## Customer support\n\n"
         "First-contact resolution reached 81% for Q3 2026 (target 80%).\n"
         "Average support wait time: 4.2 minutes in October 2026 (target: under 5 minutes).\n",
@@ -169,7 +176,8 @@ def write_examples(out_dir: Path) -> list[Path]:
         "storing anything.\n\n"
         "- `survey_responses.csv`: 1,032 survey answers (Sep-Oct 2026) with region, channel, NPS.\n"
         "- `delivery_kpis.csv`: the internal KPI export in long form (metric, value, unit, "
-        "period, segment, target).\n"
+        "period, segment, target), with an internal NPS per region that disagrees with the "
+        "survey's own for North and West.\n"
         "- `ops_review_q3.md`: a narrative operations report; cxbot reads its figures.\n"
         "- `sources.yaml`: what `cxbot ingest --config examples/sources.yaml` loads.\n",
         encoding="utf-8",

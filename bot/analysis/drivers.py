@@ -548,17 +548,7 @@ def cite_drivers(
     index: Index, report: DriverReport, book: CitationBook, top: int = 3, per: int = 2
 ) -> None:
     """Quote low-score verbatims of each listed driver (detractors for NPS), best match first."""
-    corpus = index.corpus()
     report.book = book
-    si = _score_index(corpus)
-    f = copy.deepcopy(report.filters)
-    f.polarity = -1
-    base = f.mask(corpus)
-    if (base & ~si.sources_mask(report.sources)).any():  # other sources in scope: leave them out
-        f.sources = list(report.sources)
-    low = si.kinds[report.kind] & si.sources_mask(report.sources)
-    low &= low_score(report.kind, np.nan_to_num(corpus.score, nan=99.0))
-    names = index.assigner.names
     asked = [d for d in report.drivers if d.theme in report.filters.themes]
     shown = [d for d in report.fix_first if d not in asked][:top]
     if not shown and not asked:  # nothing significant: the largest estimated costs
@@ -566,17 +556,54 @@ def cite_drivers(
     for d in asked + shown:
         if d.citations or book.full():
             continue
-        f.themes = [d.theme]
+        d.citations = cite_low_scores(
+            index, d.theme, report.filters, report.kind, report.sources, book, per
+        )
+
+
+def cite_low_scores(
+    index: Index,
+    theme: str | None,
+    filters: Filters,
+    kind: str,
+    sources: list[str],
+    book: CitationBook,
+    per: int = 2,
+    query: str | None = None,
+) -> list[int]:
+    """Up to ``per`` low-score verbatims (detractors for NPS) of ``theme`` (None: any) within
+    ``filters``, scored with ``kind`` by ``sources``: the search's best matches first, then the
+    lowest scores. The drivers, the digest's "what moved the score" and the score side of a
+    perception gap quote with it."""
+    corpus = index.corpus()
+    si = _score_index(corpus)
+    f = copy.deepcopy(filters)
+    f.polarity = -1
+    f.themes = []
+    base = f.mask(corpus)
+    if (base & ~si.sources_mask(sources)).any():  # other sources in scope: leave them out
+        f.sources = list(sources)
+    low = si.kinds[kind] & si.sources_mask(sources)
+    low &= low_score(kind, np.nan_to_num(corpus.score, nan=99.0))
+    names = index.assigner.names
+    qvec = None
+    if theme is not None:
+        f.themes = [theme]
         # the theme's own prototype (description + examples) is the query: no model call
-        qvec = index.assigner.prototypes[names.index(d.theme)] if d.theme in names else None
-        hits = index.search(d.label, f, k=per * 6, theme_filter=[d.theme], qvec=qvec)
-        good = [h for h in hits if low[h.idx]]
-        if len(good) < per:  # the search found too few: the lowest scores of the theme
-            cand = np.flatnonzero(base & low & corpus.themes[d.theme])
-            cand = cand[np.argsort(corpus.score[cand], kind="stable")]
-            seen = {h.idx for h in good}
-            good += [Hit(int(i), corpus.ids[i], 0.0) for i in cand[: per * 3] if i not in seen]
-        d.citations = book.cite(good, per)
+        qvec = index.assigner.prototypes[names.index(theme)] if theme in names else None
+    text = query or (index.label(theme) if theme else "disappointed, would not recommend")
+    tf = [theme] if theme else None
+    hits = index.search(text, f, k=per * 6, theme_filter=tf, qvec=qvec)
+    good = [h for h in hits if low[h.idx]]
+    if len(good) < per:  # too few found: the lowest scores (of the theme)
+        pool = base & low
+        if theme is not None:
+            pool &= corpus.themes[theme] if theme in corpus.themes else False
+        cand = np.flatnonzero(pool)
+        cand = cand[np.argsort(corpus.score[cand], kind="stable")]
+        seen = {h.idx for h in good}
+        good += [Hit(int(i), corpus.ids[i], 0.0) for i in cand[: per * 3] if i not in seen]
+    return book.cite(good, per)
 
 
 def _when(f: Filters) -> str:

@@ -20,6 +20,17 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from bot.analysis.caveats import caveats_for
+from bot.analysis.drivers import _score_index, available_scores, cite_low_scores
+from bot.analysis.score_gap import (
+    COMPARABLE,
+    MEASURE_LABEL,
+    ScoreGap,
+    customers,
+    fmt_measure,
+    measure_for,
+    name_kind,
+    order,
+)
 from bot.analysis.stats import Z95, two_prop_z, wilson
 from bot.citations import CitationBook, refs
 from bot.filters import Filters
@@ -138,6 +149,15 @@ class GapReport:
     problems: list[str]
     book: CitationBook | None = None
     overall: list[SegmentView] = field(default_factory=list)
+    scores: list[ScoreGap] = field(default_factory=list)  # internal score vs customers' own
+
+    def score_dict(self, g: ScoreGap) -> dict[str, Any]:
+        cits = [c.as_dict() for c in (self.book.items if self.book else []) if c.n in g.citations]
+        return g.as_dict(cits)
+
+    @property
+    def score_disagreements(self) -> list[ScoreGap]:
+        return [g for g in self.scores if g.disagrees]
 
     def gap_dict(self, index: Index, v: SegmentView) -> dict[str, Any]:
         lo, hi = wilson(v.k, v.n)
@@ -183,6 +203,7 @@ class GapReport:
             "gaps": [self.gap_dict(index, v) for v in self.gaps],
             "not_ranked": [self.gap_dict(index, v) for v in self.not_ranked],
             "overall": [self.gap_dict(index, v) for v in self.overall],
+            "score_gaps": [self.score_dict(g) for g in self.scores],
             "problems": self.problems,
         }
         if explain:
@@ -300,8 +321,13 @@ def analyse(
     seen_segments: dict[tuple[str, str], dict[str, float]] = {}
     overall: list[SegmentView] = []
     grouped: dict[tuple[str, str, str], list[str]] = {}  # one note per metric, not per row
+    scoped = _Scoping(base_mask, seg_lookup, aliases, anchor_year, dated, problems, matches)
+    score_gaps: list[ScoreGap] = []
     for items in by_metric.values():
         name = items[0][0].metric
+        if name_kind(name) and not any(norm_key(k) == norm_key(name) for k in overrides):
+            score_gaps += _score_side(index, items, scoped)
+            continue
         units = {f.unit for f, _ in items}
         if len(units) > 1:
             problems.append(
@@ -443,7 +469,123 @@ def analyse(
             [v for v in views if norm_key(v.segment) in wanted]
             for views in (gaps, agreeing, not_ranked)
         )
-    return GapReport(gaps, agreeing, not_ranked, links, matches, problems, overall=overall)
+        score_gaps = [g for g in score_gaps if norm_key(g.segment) in wanted]
+    return GapReport(
+        gaps,
+        agreeing,
+        not_ranked,
+        links,
+        matches,
+        problems,
+        overall=overall,
+        scores=order(score_gaps),
+    )
+
+
+def record_fields(corpus: Any, i: int) -> dict[str, Any]:
+    """A record's stored fields (source, location, facts) by its corpus index."""
+    return corpus.rows[i]
+
+
+@dataclass
+class _Scoping:
+    """What matching a metric line to verbatims needs: the base mask (time and source
+    filters), verbatim segment values by normalised form, aliases, the anchor year."""
+
+    base: np.ndarray
+    seg_lookup: dict[str, tuple[str, str]]
+    aliases: dict[str, str]
+    anchor_year: int | None
+    dated: bool
+    problems: list[str]
+    matches: dict[str, str]
+
+
+def _fact_mask(
+    corpus: Any, f: MetricFact, src: str, loc: str, sc: _Scoping
+) -> tuple[np.ndarray, str] | None:
+    """The verbatims of a metric line's segment and period, and the segment's label; None
+    (with a problem said) when the line matches none."""
+    name = f.metric
+    if f.segment is None:
+        if f.segment_key:
+            sc.problems.append(f"{src} {loc}: '{name}' has no segment value; skipped.")
+            return None
+        mask, label = sc.base.copy(), "All customers"
+    else:
+        hit = sc.seg_lookup.get(norm_key(sc.aliases.get(norm_key(f.segment), f.segment)))
+        if hit is None:
+            sc.problems.append(
+                f"{src} {loc}: segment '{f.segment}' of '{name}' matches no verbatim segment; "
+                "skipped. Add an alias in sources.yaml if they are the same."
+            )
+            return None
+        sc.matches[f.segment] = f"{hit[0]} = {hit[1]}"
+        mask, label = sc.base & corpus.segment_mask(hit[0], [hit[1]]), hit[1]
+    if f.period and sc.dated:
+        rng = period_range(f.period, sc.anchor_year)
+        if rng is None:
+            sc.problems.append(
+                f"{src} {loc}: period '{f.period}' not understood; compared with all dates."
+            )
+        else:
+            mask = mask & corpus.day_mask(rng[0], rng[1])
+    return mask, label
+
+
+def _score_side(index: Index, items: list[tuple[MetricFact, int]], sc: _Scoping) -> list[ScoreGap]:
+    """Each line of an internal score metric against the customers' own score there."""
+    corpus = index.corpus()
+    name = items[0][0].metric
+    avail = available_scores(corpus, sc.base)
+    si = _score_index(corpus)
+    out: list[ScoreGap] = []
+    seen: set[tuple[str, str]] = set()
+    for f, ridx in items:
+        rec = record_fields(corpus, ridx)
+        measure = measure_for(f)
+        if measure is None:
+            sc.problems.append(
+                f"{rec['source']} {rec['location']}: '{name}' {fmt_value(f)} is not on a "
+                "customer score's scale (NPS -100 to 100, CSAT in % or 1-5, ratings 1-5); not "
+                "compared with the customers' score."
+            )
+            continue
+        kinds = [k for k in COMPARABLE[measure] if k in avail]
+        if not kinds:
+            have = ", ".join(sorted(avail)) or "none"
+            sc.problems.append(
+                f"'{name}' is a customer score ({MEASURE_LABEL[measure]}), but no verbatim has "
+                f"a score it compares with (scores here: {have}). Ingest the survey's score "
+                "with --score-column (and --score-kind)."
+            )
+            continue
+        kind = max(kinds, key=lambda k: sum(avail[k].values()))
+        got = _fact_mask(corpus, f, rec["source"], rec["location"], sc)
+        if got is None:
+            continue
+        mask, label = got
+        key = (label, str(period_range(f.period, sc.anchor_year) if f.period else None))
+        if key in seen:
+            continue
+        seen.add(key)
+        scored = mask & si.kinds[kind]
+        view = customers(measure, kind, corpus.score[scored])
+        out.append(
+            ScoreGap(
+                metric=name,
+                segment=label,
+                period_label=f.period,
+                fact=f,
+                record_idx=ridx,
+                measure=measure,
+                kind=kind,
+                sources=sorted(avail[kind]),
+                view=view,
+                compared=view.n >= index.settings.min_segment_n,
+            )
+        )
+    return out
 
 
 def _without_segments(filters: Filters) -> Filters:
@@ -516,10 +658,104 @@ def gap_line(index: Index, report: GapReport, v: SegmentView, i: int) -> str:
     )
 
 
+def cite_score_gaps(
+    index: Index,
+    report: GapReport,
+    book: CitationBook,
+    filters: Filters | None = None,
+    max_items: int = 3,
+    per: int = 2,
+) -> None:
+    """The report line, then low-score verbatims of that segment and period (detractors for
+    NPS, 1-3 for CSAT, 1-2 stars) for each score comparison shown."""
+    corpus = index.corpus()
+    report.book = book
+    for g in [x for x in report.scores if x.compared][:max_items]:
+        g.citations = book.cite([_hit(corpus, g.record_idx)], 1)
+        f = copy.deepcopy(filters) if filters else Filters()
+        f.themes = []
+        if g.segment != "All customers":
+            key = next((k for k, vals in corpus.segment_values.items() if g.segment in vals), None)
+            if key:
+                f.segments = {key: [g.segment]}
+        else:
+            f.segments = {}
+        rng = period_range(g.period_label, None) if g.period_label else None
+        if rng:
+            f.since = max(rng[0], f.since) if f.since else rng[0]
+            f.until = min(rng[1], f.until) if f.until else rng[1]
+        g.citations += cite_low_scores(
+            index, None, f, g.kind, g.sources, book, per, query=humanise(g.metric)
+        )
+
+
+def score_gap_line(g: ScoreGap) -> str:
+    """One internal score against the customers' own, both sides cited."""
+    period = f" ({g.period_label})" if g.period_label else ""
+    target = f", target {g.fact.target:g}" if g.fact.target is not None else ""
+    v, m = g.view, g.measure
+    head = (
+        f"- {g.segment}: {humanise(g.metric)} {fmt_value(g.fact)}{period} in the report"
+        f"{target} {refs(g.citations[:1])}, vs the customers' own {MEASURE_LABEL[m]} "
+        f"{fmt_measure(m, v.value)} (n={v.n:,} scored, 95% CI {fmt_measure(m, v.lo)} to "
+        f"{fmt_measure(m, v.hi)}) {refs(g.citations[1:])}"
+    )
+    head = head.replace("  ", " ").replace(" ,", ",").replace(" )", ")")
+    unit = "points" if m != "mean5" else "points on the 1-5 scale"
+    if g.verdict == "agrees":
+        return f"{head.rstrip()}: within their interval, customers agree."
+    size = f"{abs(g.diff):.1f}" if m != "mean5" else f"{abs(g.diff):.2f}"
+    return (
+        f"{head.rstrip()}: the report is {size} {unit} {g.verdict} than its customers give, "
+        "outside their interval."
+    )
+
+
+def score_gap_section(
+    report: GapReport, min_n: int, limit: int | None = 3, cited_only: bool = False
+) -> list[str]:
+    """Lines for the score side: disagreements first, then those that agree (with
+    ``cited_only``, only those the citation limit left room to cite)."""
+    compared = [g for g in report.scores if g.compared]
+    shown = compared if limit is None else compared[:limit]
+    if cited_only:
+        shown = [g for g in shown if g.citations]
+    lines: list[str] = []
+    if shown:
+        lines.append(
+            "Internal scores against the customers' own score for the same segment and period"
+            " (a disagreement: the report's value lies outside the customers' 95% interval):"
+        )
+        lines += [score_gap_line(g) for g in shown]
+        if len(compared) > len(shown):
+            lines.append(
+                f"{len(compared) - len(shown)} more score comparison(s): run `cxbot gaps`."
+            )
+    small = [g for g in report.scores if not g.compared]
+    if small:
+        items = ", ".join(
+            f"{g.segment} ({g.view.n:,} scored"
+            + (f", {g.period_label})" if g.period_label else ")")
+            for g in small
+        )
+        lines.append(
+            f"Score not compared, fewer than {min_n} scored verbatims: {humanise(small[0].metric)}"
+            f" for {items}."
+            if len({g.metric for g in small}) == 1
+            else f"Scores not compared, fewer than {min_n} scored verbatims: {items}."
+        )
+    return lines
+
+
 def gap_answer_lines(
-    index: Index, u: Understanding, book: CitationBook, qvec: np.ndarray
+    index: Index,
+    u: Understanding,
+    book: CitationBook,
+    qvec: np.ndarray,
+    out: dict[str, Any] | None = None,
 ) -> tuple[list[str], list[dict[str, Any]], bool]:
-    """The ask path for gap questions: biggest disagreements first, each cited."""
+    """The ask path for gap questions: biggest disagreements first, each cited; the score side
+    (internal NPS/CSAT vs the customers' own) follows, its JSON into ``out["score_gaps"]``."""
     f = u.filters
     metric = None
     report = analyse(
@@ -530,17 +766,30 @@ def gap_answer_lines(
         themed = [v for v in report.gaps if wanted & set(report._themes(v))]
         if themed:
             report.gaps = themed
-    cite_gaps(index, report, book, qvec, filters=f)
+    # the citation limit holds for both sides: with a score side to show, the theme gaps
+    # leave it room for a report line and a low-score verbatim (two when the limit allows)
+    compared = [g for g in report.scores if g.compared]
+    limit = book.limit
+    score_budget = 0
+    if compared and report.gaps:
+        score_budget = 2 if limit < 12 else 4
+    theme_k = 3 if not compared else max(1, min(3, (limit - score_budget) // 3))
+    book.limit = max(1, limit - score_budget)
+    cite_gaps(index, report, book, qvec, filters=f, max_gaps=theme_k)
+    book.limit = limit
+    cite_score_gaps(index, report, book, filters=f, per=1 if report.gaps else 2)
     lines: list[str] = []
     if report.gaps:
         lines.append(
             "Where the internal metric looks good but customers of that segment "
             "complain about it more than elsewhere (biggest first):"
         )
-        for i, v in enumerate(report.gaps[:3], start=1):
+        for i, v in enumerate(report.gaps[:theme_k], start=1):
             lines.append(gap_line(index, report, v, i))
-        if len(report.gaps) > 3:
-            lines.append(f"{len(report.gaps) - 3} more gap(s): run `cxbot gaps` for all.")
+        if len(report.gaps) > theme_k:
+            lines.append(f"{len(report.gaps) - theme_k} more gap(s): run `cxbot gaps` for all.")
+    elif report.score_disagreements:
+        pass  # the score side below is the disagreement
     else:
         lines.append(
             "No disagreement found: where the metrics look good, customers do not "
@@ -562,9 +811,13 @@ def gap_answer_lines(
         lines.append(
             "Not ranked, too few verbatims: " + ", ".join(sorted({_small(v) for v in small})) + "."
         )
+    lines += score_gap_section(report, index.settings.min_segment_n, cited_only=True)
     for p in report.problems[:5]:
         lines.append(f"Note: {p}")
-    enough = bool(report.gaps) or bool(f.segments and report.agreeing)
+    enough = bool(report.gaps) or bool(report.score_disagreements)
+    enough = enough or bool(f.segments and (report.agreeing or report.scores))
+    if out is not None and report.scores:
+        out["score_gaps"] = [report.score_dict(g) for g in report.scores]
     return lines, [report.gap_dict(index, v) for v in report.gaps], enough
 
 
@@ -573,6 +826,7 @@ def render_gaps_text(index: Index, report: GapReport, explain: bool) -> str:
 
     book = Book(index.corpus(), 50)
     cite_gaps(index, report, book, None, max_gaps=len(report.gaps))
+    cite_score_gaps(index, report, book, max_items=len(report.scores))
     lines = []
     if report.gaps:
         lines.append("Perception gaps (metric looks good, customers complain more than elsewhere):")
@@ -585,6 +839,7 @@ def render_gaps_text(index: Index, report: GapReport, explain: bool) -> str:
             f"{index.settings.min_segment_n} verbatims): "
             + ", ".join(sorted({_small(v) for v in report.not_ranked}))
         )
+    lines += score_gap_section(report, index.settings.min_segment_n, limit=None)
     for p in report.problems:
         lines.append(f"Note: {p}")
     shown = [v.segment for v in report.gaps + report.not_ranked]

@@ -158,7 +158,7 @@ def compose(
     if u.intent == "gap" and (corpus.kind == "metric").any():
         from bot.analysis.gaps import gap_answer_lines
 
-        gap_lines, gaps_json, enough = gap_answer_lines(index, u, book, qvec)
+        gap_lines, gaps_json, enough = gap_answer_lines(index, u, book, qvec, out=shape_data)
         lines.extend(gap_lines)
         lap(t, "gaps")
     elif u.intent == "drivers":

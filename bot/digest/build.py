@@ -22,6 +22,7 @@ import numpy as np
 from slack_sdk.models.blocks import Block, DividerBlock, HeaderBlock, PlainTextObject
 
 from bot.analysis.gaps import analyse, humanise
+from bot.analysis.score_moves import ScoreMove, cite_moves, move_lines, score_move
 from bot.analysis.stats import wilson
 from bot.analysis.trends import (
     NEW_BEFORE_MAX,
@@ -49,6 +50,7 @@ MAX_THEME_LINES = 3  # rising / falling themes shown
 QUOTES_MAX = 5  # representative verbatims: one per theme shown (3 most raised at least)
 MAX_CITATIONS = 24
 SHARE_NOTE = "share of the period's verbatims complaining about it, this period vs the previous"
+SCORE_NOTE = "this period vs the previous, over every scored verbatim of each"
 METHOD = (
     "Shares are of all dated verbatims in each period; changes are marked beyond noise at 95% "
     "(two-proportion z-test; Poisson test for volume). Quotes were picked by search."
@@ -97,6 +99,7 @@ class Digest:
     themes: list[ThemeChange]  # every theme, most complained about this period first
     gaps: list[GapItem] = field(default_factory=list)
     gap_note: str | None = None
+    score: ScoreMove | None = None  # None: no verbatim has a score (the section is left out)
     citations: list[Citation] = field(default_factory=list)
     freshness: str = ""
 
@@ -146,6 +149,7 @@ class Digest:
             "rising": [t.theme for t in self.rising],
             "falling": [t.theme for t in self.falling],
             "new": [t.theme for t in self.new],
+            "score": self.score.as_dict() if self.score and self.enough else None,
             "gaps": [g.as_dict() for g in self.gaps],
             "gap_note": self.gap_note,
             "citations": [c.as_dict() for c in self.citations],
@@ -170,6 +174,9 @@ def build_digest(index: Index, since: date | None = None, until: date | None = N
     book = CitationBook(corpus, MAX_CITATIONS)
     if d.enough:
         _cite_themes(index, d, book)
+        d.score = score_move(index, now_p, before_p)
+        if d.score is not None and d.score.enough:
+            cite_moves(index, d.score, now_p, before_p, book)
         _gaps(index, d, book)
     d.citations = book.items
     return d
@@ -372,6 +379,13 @@ def theme_sections(d: Digest) -> list[tuple[str, list[str]]]:
     return out
 
 
+def score_lines(d: Digest) -> list[str]:
+    """'What moved the score': empty when the data has no score or too little to call trends."""
+    if not d.enough or d.score is None:
+        return []
+    return move_lines(d.score, d.period.label(), d.previous.label())
+
+
 def gap_lines(d: Digest) -> list[str]:
     lines = []
     for i, g in enumerate(d.gaps, 1):
@@ -427,6 +441,10 @@ def render_text(d: Digest) -> str:
         else:
             lines.append(f"{heading}:")
             lines += [f"  - {x}" for x in items]
+    moved = score_lines(d)
+    if moved:
+        lines.append(f"What moved the score ({SCORE_NOTE}):")
+        lines += [f"  {x}" for x in moved]
     if d.enough:
         if d.gaps:
             lines.append(
@@ -463,6 +481,12 @@ def digest_blocks(d: Digest, note: str | None = None) -> tuple[list[dict[str, An
         head += bk.sections(
             f"_Complaints by theme ({SHARE_NOTE})_\n" + "\n".join(parts), "digest-themes"
         )
+    moved = score_lines(d)
+    if moved:
+        text = f"*What moved the score* _({bk.escape(SCORE_NOTE)})_\n" + "\n".join(
+            ("• " + bk.escape(x[2:]) if x.startswith("- ") else bk.escape(x)) for x in moved
+        )
+        head += bk.sections(text, "digest-score")
     if d.enough and (d.gaps or d.gap_note):
         if d.gaps:
             text = "*Where customers disagree with our metrics*\n" + "\n".join(

@@ -48,3 +48,21 @@ def test_fabricated_citation_and_wrong_figure_are_caught(
     # a claim no rule can check is never passed silently
     doc["answer"] += "\n97% of customers love us [1]."
     assert checker.check(doc).unverified
+
+
+def test_score_side_of_a_gap_is_recounted_and_tampering_caught(
+    demo_engine: Engine, demo_settings: Settings
+) -> None:
+    """The demo's KPI export reports an NPS per region: each line against the survey's own
+    NPS is recounted from the raw rows, and a wrong n or a flipped verdict is caught."""
+    checker = Checker(demo_settings, demo_engine)
+    doc = as_json(demo_engine, "Where do customers disagree with our metrics?")
+    assert doc["score_gaps"] and checker.check(doc).faithful
+    bad = copy.deepcopy(doc)
+    bad["answer"] = re.sub(
+        r"\(n=(\d+) scored", lambda m: f"(n={int(m.group(1)) + 1} scored", bad["answer"], count=1
+    )
+    bad["score_gaps"][0]["verdict"] = "agrees"
+    failed = [c.what for c in checker.check(bad).failures]
+    assert any("scored verbatims" in w for w in failed), failed
+    assert any(w.endswith(": verdict") for w in failed), failed

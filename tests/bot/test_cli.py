@@ -15,7 +15,7 @@ def cli_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     d = tmp_path_factory.mktemp("cli") / "data"
     r = run_cli(["ingest", "--config", str(EXAMPLES / "sources.yaml")], d)
     assert r.returncode == 0, r.stderr
-    assert "1,050 added" in r.stdout
+    assert "1,056 added" in r.stdout
     return d
 
 
@@ -45,13 +45,13 @@ def test_reingest_unchanged_is_a_no_op(cli_data: Path) -> None:
     r = run_cli(["ingest", "--config", str(EXAMPLES / "sources.yaml"), "--json"], cli_data)
     assert r.returncode == 0, r.stderr
     s = json.loads(r.stdout)
-    assert (s["added"], s["updated"], s["unchanged"], s["removed"]) == (0, 0, 1050, 0)
+    assert (s["added"], s["updated"], s["unchanged"], s["removed"]) == (0, 0, 1056, 0)
 
 
 def test_stats_json(cli_data: Path) -> None:
     r = run_cli(["stats", "--json"], cli_data)
     d = json.loads(r.stdout)
-    assert d["verbatims"] == 1032 and d["metric_lines"] == 18
+    assert d["verbatims"] == 1032 and d["metric_lines"] == 24
     assert d["segments"]["region"]["North"] == 300
 
 
