@@ -33,10 +33,8 @@ from ingest.catalog import Catalog
 from ingest.config import Settings
 from ingest.errors import StoreError
 from ingest.scores import infer_kind
-from ingest.textnorm import dedupe_key
 
 log = logging.getLogger("cxbot.corpus")
-DEDUPE_KEPT = 50_000  # dedupe keys kept per corpus (search candidates of recent questions)
 
 
 def _stemmer():  # type: ignore[no-untyped-def]
@@ -77,7 +75,6 @@ class Corpus:
     score_kind: Labels = field(default_factory=lambda: Labels(np.zeros(0, dtype=np.int8), [""]))
     _vectors: np.ndarray | None = None
     _vectors_tried: bool = False
-    _dedupe: dict[int, str] = field(default_factory=dict)
 
     @property
     def ids(self) -> Ids:
@@ -97,17 +94,8 @@ class Corpus:
         return self.reader.records(idx)
 
     def dedupe_keys(self, idx: Sequence[int]) -> list[str]:
-        """Near-duplicate keys (normalised text) of these records, computed when first asked."""
-        want = [int(i) for i in idx]
-        todo = [i for i in dict.fromkeys(want) if i not in self._dedupe]
-        if todo:
-            keys = {i: dedupe_key(t) for i, t in zip(todo, self.reader.texts(todo), strict=True)}
-            with _LOCK:
-                if len(self._dedupe) + len(keys) > DEDUPE_KEPT:
-                    self._dedupe.clear()
-                self._dedupe.update(keys)
-            return [self._dedupe.get(i) or keys[i] for i in want]
-        return [self._dedupe[i] for i in want]
+        """Near-duplicate keys of these records (search candidates, quotes), on demand."""
+        return self.reader.dedupe_keys(idx)
 
     def vectors(self, store: Any, max_rows: int) -> np.ndarray | None:
         """All embeddings in catalog order, for exact in-memory dense search.

@@ -3,7 +3,8 @@
 The corpus keeps only arrays; a quote, a metric fact or a dedupe key is fetched here by row
 id over one read-only connection (shared by the answer threads, under a lock). A row id that
 no longer holds the same record (a re-ingest replaced it since the corpus was built) is read
-again by its record id, so a quote always carries that record's current text.
+again by its record id, so a quote always carries that record's current text; what was read
+is kept until the catalog file next changes.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import numpy as np
 
 from ingest.errors import StoreError
 from ingest.schema import MetricFact
+from ingest.textnorm import dedupe_key
 
 COLUMNS = (
     "id, kind, source, text, location, date, day, ts, segments, score, url, sentiment, "
@@ -27,6 +29,7 @@ COLUMNS = (
 )
 CHUNK = 500  # ids per IN (...) query, well under SQLite's variable limit
 KEPT = 4096  # parsed records kept per corpus (the quotes of recent answers)
+DEDUPE_KEPT = 50_000  # dedupe keys kept (the search candidates of recent questions)
 
 
 def _parse(row: tuple[Any, ...], cols: list[str]) -> dict[str, Any]:
@@ -48,6 +51,22 @@ class RecordReader:
         self._db: sqlite3.Connection | None = None
         self._lock = threading.Lock()
         self._kept: OrderedDict[int, dict[str, Any]] = OrderedDict()
+        self._keys: dict[int, str] = {}
+        self._stamp: tuple[int, ...] = ()
+
+    def _check_fresh(self) -> None:
+        """Forget what was read once the catalog has committed again (a few µs: two stats)."""
+        stamp: list[int] = []
+        for p in (self.path, self.path.with_name(self.path.name + "-wal")):
+            try:
+                st = p.stat()
+                stamp += [st.st_mtime_ns, st.st_size]
+            except FileNotFoundError:
+                stamp += [0, 0]
+        if tuple(stamp) != self._stamp:
+            self._kept.clear()
+            self._keys.clear()
+            self._stamp = tuple(stamp)
 
     def _conn(self) -> sqlite3.Connection:
         if self._db is None:
@@ -71,6 +90,7 @@ class RecordReader:
         """The records at corpus positions ``idx``, in that order."""
         want = [int(i) for i in idx]
         with self._lock:
+            self._check_fresh()
             got = {i: r for i in want if (r := self._kept.get(i)) is not None}
             todo = sorted(set(want) - set(got))
             for start in range(0, len(todo), CHUNK):
@@ -110,8 +130,22 @@ class RecordReader:
         return out
 
     def texts(self, idx: Sequence[int]) -> list[str]:
-        """Only the texts (no metadata parsed), e.g. for dedupe keys of search candidates."""
         return [str(r["text"]) for r in self.records(idx)]
+
+    def dedupe_keys(self, idx: Sequence[int]) -> list[str]:
+        """Near-duplicate keys (normalised text), computed for the records asked about only."""
+        want = [int(i) for i in idx]
+        with self._lock:
+            self._check_fresh()
+            known = {i: k for i in want if (k := self._keys.get(i)) is not None}
+        todo = [i for i in dict.fromkeys(want) if i not in known]
+        keys = {i: dedupe_key(t) for i, t in zip(todo, self.texts(todo), strict=True)}
+        with self._lock:
+            if len(self._keys) + len(keys) > DEDUPE_KEPT:
+                self._keys.clear()
+            self._keys.update(keys)
+        known.update(keys)
+        return [known[i] for i in want]
 
     def positions(self, record_ids: Sequence[str]) -> list[int | None]:
         """Corpus position of each record id (None when it is not in this corpus)."""
