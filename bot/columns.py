@@ -8,8 +8,12 @@ so no per-record Python object is made at any size.
 
 from __future__ import annotations
 
+import json
 import sqlite3
+import zipfile
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, overload
 
 import numpy as np
@@ -164,3 +168,99 @@ def nonempty_list(db: sqlite3.Connection, rowids: np.ndarray, column: str) -> np
     ).fetchone()
     m[_positions(rowids, joined)] = True
     return m
+
+
+@dataclass
+class Columns:
+    """Every per-record array the corpus counts over, in catalog (rowid) order."""
+
+    rowids: np.ndarray
+    ids: np.ndarray  # utf-8 bytes
+    kind: Labels
+    source: Labels
+    intent: Labels
+    polarity: np.ndarray
+    score: np.ndarray
+    dayn: np.ndarray
+    themes: dict[str, np.ndarray]
+    complaints: dict[str, np.ndarray]
+    seg_codes: dict[str, np.ndarray]
+    seg_index: dict[str, dict[str, int]]
+    any_complaint: np.ndarray
+
+
+def read_columns(db: sqlite3.Connection) -> Columns:
+    rowids = all_rowids(db)
+    cur = db.execute("SELECT id FROM records ORDER BY rowid")
+    ids = np.array([str(r[0]).encode("utf-8") for r in cur], dtype="S")
+    seg_codes, seg_index = object_codes(db, rowids, "segments")
+    return Columns(
+        rowids=rowids,
+        ids=ids,
+        kind=text_column(db, rowids, "kind"),
+        source=text_column(db, rowids, "source"),
+        intent=text_column(db, rowids, "intent"),
+        polarity=numeric_column(db, rowids, "polarity", np.int8, 0),
+        score=numeric_column(db, rowids, "score", np.float64, np.nan),
+        dayn=numeric_column(db, rowids, "CAST(replace(day, '-', '') AS INTEGER)", np.int32, 0),
+        themes=list_masks(db, rowids, "themes"),
+        complaints=list_masks(db, rowids, "complaints"),
+        seg_codes=seg_codes,
+        seg_index=seg_index,
+        any_complaint=nonempty_list(db, rowids, "complaints"),
+    )
+
+
+def save_columns(path: Path, cols: Columns) -> None:
+    """One .npz per index version, so a restart skips the column queries. Best effort."""
+    arrays: dict[str, np.ndarray] = {}
+    meta: dict[str, Any] = {"labels": {}, "themes": [], "complaints": [], "segments": []}
+    for name in ("rowids", "ids", "polarity", "score", "dayn", "any_complaint"):
+        arrays[name] = getattr(cols, name)
+    for name in ("kind", "source", "intent"):
+        lab: Labels = getattr(cols, name)
+        arrays[f"{name}.codes"] = lab.codes
+        meta["labels"][name] = lab.names
+    for group in ("themes", "complaints", "seg_codes"):
+        for n, (k, a) in enumerate(getattr(cols, group).items()):
+            arrays[f"{group}.{n}"] = a
+            meta.setdefault(f"{group}.keys", []).append(k)
+    meta["seg_index"] = cols.seg_index
+    arrays["meta"] = np.array(json.dumps(meta))
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for old in path.parent.glob("columns-*.npz"):
+            old.unlink(missing_ok=True)
+        with tmp.open("wb") as f:
+            np.savez(f, **arrays)  # type: ignore[arg-type]
+        tmp.replace(path)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+
+
+def load_columns(path: Path) -> Columns | None:
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            meta = json.loads(str(z["meta"]))
+            a = {k: z[k] for k in z.files if k != "meta"}
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+        return None  # unreadable (a crash mid-write, another numpy): read the catalog again
+
+    def group(name: str) -> dict[str, np.ndarray]:
+        return {k: a[f"{name}.{n}"] for n, k in enumerate(meta.get(f"{name}.keys", []))}
+
+    labels = {n: Labels(a[f"{n}.codes"], meta["labels"][n]) for n in ("kind", "source", "intent")}
+    return Columns(
+        rowids=a["rowids"],
+        ids=a["ids"],
+        polarity=a["polarity"],
+        score=a["score"],
+        dayn=a["dayn"],
+        any_complaint=a["any_complaint"],
+        themes=group("themes"),
+        complaints=group("complaints"),
+        seg_codes=group("seg_codes"),
+        seg_index=meta["seg_index"],
+        **labels,
+    )

@@ -19,15 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from bot.columns import (
-    Labels,
-    all_rowids,
-    list_masks,
-    nonempty_list,
-    numeric_column,
-    object_codes,
-    text_column,
-)
+from bot.columns import Labels, load_columns, read_columns, save_columns
 from bot.records import IdIndex, Ids, RecordReader
 from ingest.catalog import Catalog
 from ingest.config import Settings
@@ -198,36 +190,35 @@ def _from_dayn(n: int) -> date:
     return date(n // 10000, n // 100 % 100, n % 100)
 
 
-def build_corpus(catalog: Catalog) -> Corpus:
-    """The arrays of every record, from grouped column queries in one read snapshot."""
+def build_corpus(catalog: Catalog, cache_dir: Path | None = None, generation: int = 0) -> Corpus:
+    """The arrays of every record, from grouped column queries in one read snapshot (or from
+    ``cache_dir``, where they are kept per generation and version for the next start)."""
     db = catalog.db
     db.execute("BEGIN")  # one snapshot: an ingest committing meanwhile is seen next version
     try:
-        rowids = all_rowids(db)
-        ids = np.array(
-            [
-                str(r[0]).encode("utf-8")
-                for r in db.execute("SELECT id FROM records ORDER BY rowid")
-            ],
-            dtype="S",
-        )
-        kind = text_column(db, rowids, "kind")
-        source = text_column(db, rowids, "source")
-        intent = text_column(db, rowids, "intent")
-        polarity = numeric_column(db, rowids, "polarity", np.int8, 0)
-        score = numeric_column(db, rowids, "score", np.float64, np.nan)
-        dayn = numeric_column(db, rowids, "CAST(replace(day, '-', '') AS INTEGER)", np.int32, 0)
-        themes = list_masks(db, rowids, "themes")
-        complaints = list_masks(db, rowids, "complaints")
-        seg_codes, seg_index = object_codes(db, rowids, "segments")
-        any_complaint = nonempty_list(db, rowids, "complaints")
-        sources = catalog.sources()
         version = catalog.version()
+        stamp = catalog.meta("updated_ns") or "0"
+        path = None
+        if cache_dir is not None:
+            path = cache_dir / f"columns-g{generation}-v{version}-{stamp}.npz"
+        cols = load_columns(path) if path is not None and path.exists() else None
+        if cols is None:
+            cols = read_columns(db)
+            if path is not None:
+                save_columns(path, cols)
+        sources = catalog.sources()
         last_indexed, model_id = catalog.meta("last_indexed"), catalog.meta("model_id")
         # -- BM25 (built here from every text; to be loaded from ingest's index instead)
         bm25, stemmer = _build_bm25(db)
     finally:
         db.execute("COMMIT")
+    rowids, ids, kind, source, score = cols.rowids, cols.ids, cols.kind, cols.source, cols.score
+    themes, complaints, seg_codes, seg_index = (
+        cols.themes,
+        cols.complaints,
+        cols.seg_codes,
+        cols.seg_index,
+    )
     theme_names = sorted(themes)
     empty = np.zeros(len(rowids), dtype=bool)
     is_verbatim = kind == "verbatim"
@@ -244,17 +235,17 @@ def build_corpus(catalog: Catalog) -> Corpus:
         model_id=model_id,
         reader=RecordReader(catalog.path, rowids, ids),
         kind=kind,
-        polarity=polarity,
-        intent=intent,
+        polarity=cols.polarity,
+        intent=cols.intent,
         source=source,
         themes={t: themes[t] for t in theme_names},
         complaints={t: complaints.get(t, empty) for t in theme_names},
         segments=segments,
         segment_values=seg_values,
-        dayn=dayn,
+        dayn=cols.dayn,
         seg_codes={k: segments[k].codes for k in segments},
         seg_index={k: seg_index[k] for k in segments},
-        any_complaint=any_complaint,
+        any_complaint=cols.any_complaint,
         is_verbatim=is_verbatim,
         bm25=bm25,
         stemmer=stemmer,
@@ -341,7 +332,7 @@ def load_corpus(settings: Settings) -> Corpus:
             cached = _CACHE.get(key)
             if cached is not None and (cached.generation, cached.version) == (gen.number, version):
                 return cached
-            corpus = build_corpus(catalog)
+            corpus = build_corpus(catalog, settings.data_dir / "cache", gen.number)
             corpus.cache_dir = settings.data_dir / "cache"
             corpus.generation, corpus.collection = gen.number, gen.collection
             _CACHE[key] = corpus

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.corpus import Corpus, load_corpus
+from bot.corpus import Corpus, clear_cache, load_corpus
 from bot.engine import Engine
 from ingest.catalog import Catalog
 from ingest.config import Settings
@@ -116,3 +116,31 @@ def test_counts_come_from_compact_arrays_not_row_dicts(settings: Settings, tmp_p
     north = corpus.segment_mask("region", ["North"])
     assert north.sum() == 2 and (corpus.segments["region"] == "North").tolist() == north.tolist()
     assert isinstance(corpus, Corpus)
+
+
+def test_a_restart_reads_the_cached_columns_and_a_reingest_never_does(
+    settings: Settings, tmp_path: Path
+) -> None:
+    src = write_csv(tmp_path / "s.csv", ROWS)
+    assert ingest_file(settings, src).ok
+    first = load_corpus(settings)
+    (cached,) = (settings.data_dir / "cache").glob("columns-*.npz")
+    clear_cache()  # a restart
+    again = load_corpus(settings)
+    assert again is not first and list(again.ids) == list(first.ids)
+    assert (again.segments["region"] == "South").tolist() == (
+        first.segments["region"] == "South"
+    ).tolist()
+    assert {t: m.tolist() for t, m in again.themes.items()} == {
+        t: m.tolist() for t, m in first.themes.items()
+    }
+    write_csv(src, [*ROWS, ("7", "South", "Refund still not paid after a month.")])
+    assert ingest_file(settings, src).ok
+    after = load_corpus(settings)
+    assert len(after) == 7 and int(after.segment_mask("region", ["South"]).sum()) == 3
+    assert not cached.exists()  # one version kept
+    # an unreadable cache file is rebuilt from the catalog, not trusted
+    (newer,) = (settings.data_dir / "cache").glob("columns-*.npz")
+    newer.write_bytes(b"not an npz")
+    clear_cache()
+    assert int(load_corpus(settings).segment_mask("region", ["South"]).sum()) == 3
