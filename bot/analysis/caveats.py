@@ -13,8 +13,8 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -37,7 +37,8 @@ def _pattern(value: str) -> re.Pattern[str]:
 
 class _Tally:
     """One segment value's verbatims, counted as they stream by: how many name each value of
-    the column, and which @handles they address (in first-seen order, as Counter keeps it)."""
+    the column, and (a second pass, only where needed) which @handles they address, in
+    first-seen order as Counter keeps it."""
 
     def __init__(self) -> None:
         self.n = 0
@@ -45,7 +46,7 @@ class _Tally:
         self.handles: Counter[str] = Counter()
         self.spellings: dict[str, Counter[str]] = {}
 
-    def add(self, text: str, matchers: list[tuple[str, str | None, re.Pattern[str]]]) -> None:
+    def add_names(self, text: str, matchers: list[_Matcher]) -> None:
         self.n += 1
         low = text.lower() if text.isascii() else None
         for w, needle, pat in matchers:
@@ -54,6 +55,8 @@ class _Tally:
                 continue
             if pat.search(text):
                 self.names[w] += 1
+
+    def add_handles(self, text: str, matchers: list[_Matcher]) -> None:
         if "@" in text:
             hs = {h.lower(): h for h in _HANDLE.findall(text)}
             for h, spelled in hs.items():
@@ -68,36 +71,48 @@ class _Tally:
         return self.spellings[top].most_common(1)[0][0], n
 
 
-def _matcher(value: str) -> tuple[str, str | None, re.Pattern[str]]:
+_Matcher = tuple[str, str | None, re.Pattern[str]]
+_Plan = dict[str, tuple[np.ndarray, dict[int, _Tally], list[_Matcher]]]
+
+
+def _matcher(value: str) -> _Matcher:
     words = re.sub(r"[^0-9a-z]+", " ", value.lower()).split()
     return value, (words[0] if words else None), _pattern(value)
 
 
+def _stream(
+    corpus: Corpus, plan: _Plan, add: Callable[[_Tally, str, list[_Matcher]], None]
+) -> None:
+    """Feed each planned segment value's verbatim texts to its tally, reading the catalog a
+    chunk at a time."""
+    if not plan:
+        return
+    for pos, texts in corpus.reader.verbatim_texts():
+        for codes, by_code, matchers in plan.values():
+            for code, text in zip(codes[pos].tolist(), texts, strict=True):
+                tally = by_code.get(code)
+                if tally is not None:
+                    add(tally, text, matchers)
+
+
 def _tallies(corpus: Corpus) -> dict[str, dict[str, _Tally]]:
-    """key -> value -> tally, for every value with at least MIN_N verbatims, in one pass over
-    the verbatim texts (read from the catalog a chunk at a time)."""
+    """key -> value -> tally of names, for every value with at least MIN_N verbatims."""
     verb = corpus.is_verbatim
-    keys: dict[str, tuple[np.ndarray, dict[int, str], list[tuple[str, str | None, Any]]]] = {}
+    plan: _Plan = {}
+    out: dict[str, dict[str, _Tally]] = {}
     for key, values in corpus.segment_values.items():
         if len(values) < 2:
             continue
         eligible = {
-            corpus.seg_index[key][v]: v
+            v: _Tally()
             for v in values
             if int((corpus.segment_mask(key, [v]) & verb).sum()) >= MIN_N
         }
         if eligible:
-            keys[key] = (corpus.seg_codes[key], eligible, [_matcher(w) for w in values])
-    out = {key: {v: _Tally() for v in eligible.values()} for key, (_, eligible, _) in keys.items()}
-    if not keys:
-        return out
-    for pos, texts in corpus.reader.verbatim_texts():
-        for key, (codes, eligible, matchers) in keys.items():
-            tallies = out[key]
-            for code, text in zip(codes[pos].tolist(), texts, strict=True):
-                v = eligible.get(code)
-                if v is not None:
-                    tallies[v].add(text, matchers)
+            out[key] = eligible
+            by_code = {corpus.seg_index[key][v]: t for v, t in eligible.items()}
+            plan[key] = (corpus.seg_codes[key], by_code, [_matcher(w) for w in values])
+    _stream(corpus, plan, _Tally.add_names)
     return out
 
 
@@ -117,8 +132,10 @@ def segment_caveats(corpus: Corpus) -> dict[str, str]:
         if isinstance(cached, dict):
             corpus.memo["segment_caveats"] = cached
             return cached
-    out: dict[str, str] = {}
-    for key, tallies in _tallies(corpus).items():
+    found: dict[str, str] = {}
+    ask_handles: list[tuple[str, str]] = []  # (key, value) whose @handles decide
+    all_tallies = _tallies(corpus)
+    for key, tallies in all_tallies.items():
         values = corpus.segment_values[key]
         own = {v: t.names[v] for v, t in tallies.items()}
         for v, tally in tallies.items():
@@ -126,25 +143,36 @@ def segment_caveats(corpus: Corpus) -> dict[str, str]:
             for w in values:  # another segment of the same column, named instead
                 other = tally.names[w] if w != v else 0
                 if other >= MIN_SHARE * n and other >= MIN_RATIO * max(own[v], 1):
-                    out[v] = (
+                    found[v] = (
                         f"{other:,} of {n:,} '{v}' verbatims name {w} (only {own[v]:,} name "
                         f"{v}): the '{key}' label may not say whom they are about."
                     )
                     break
-            if v in out:
+            if v in found:
                 continue
             # customers name this column's values (brands, not regions), yet not this one: whom
             # do its verbatims address?
             peers = [own[w] / tallies[w].n for w in tallies if w != v]
             if not peers or float(np.median(peers)) < MIN_SHARE or own[v] >= MIN_SHARE * n / 2:
                 continue
-            handle, k = tally.top_handle()
-            if k >= MIN_SHARE * n and k >= MIN_RATIO * max(own[v], 1):
-                if not _pattern(v).search(handle):
-                    out[v] = (
-                        f"{k:,} of {n:,} '{v}' verbatims address {handle} (only {own[v]:,} "
-                        f"name {v}): the '{key}' label may not say whom they are about."
-                    )
+            ask_handles.append((key, v))
+    plan: _Plan = {}
+    for key, v in ask_handles:
+        codes, by_code, _ = plan.setdefault(key, (corpus.seg_codes[key], {}, []))
+        by_code[corpus.seg_index[key][v]] = all_tallies[key][v]
+    _stream(corpus, plan, _Tally.add_handles)
+    for key, v in ask_handles:
+        tally = all_tallies[key][v]
+        n, own_v = tally.n, tally.names[v]
+        handle, k = tally.top_handle()
+        if k >= MIN_SHARE * n and k >= MIN_RATIO * max(own_v, 1):
+            if not _pattern(v).search(handle):
+                found[v] = (
+                    f"{k:,} of {n:,} '{v}' verbatims address {handle} (only {own_v:,} "
+                    f"name {v}): the '{key}' label may not say whom they are about."
+                )
+    order = [v for tallies in all_tallies.values() for v in tallies]
+    out = {v: found[v] for v in order if v in found}
     corpus.memo["segment_caveats"] = out
     if path is not None:
         _save(path, out)
