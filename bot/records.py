@@ -130,7 +130,26 @@ class RecordReader:
         return out
 
     def texts(self, idx: Sequence[int]) -> list[str]:
-        return [str(r["text"]) for r in self.records(idx)]
+        """Only the texts: no metadata parsed, nothing kept (search candidates' dedupe keys)."""
+        want = [int(i) for i in idx]
+        with self._lock:
+            self._check_fresh()
+            got = {i: str(r["text"]) for i in want if (r := self._kept.get(i)) is not None}
+            todo = sorted(set(want) - set(got))
+            for start in range(0, len(todo), CHUNK):
+                chunk = todo[start : start + CHUNK]
+                by_rowid = {int(self.rowids[i]): i for i in chunk}
+                marks = ",".join("?" * len(by_rowid))
+                for rowid, rid, text in self._query(
+                    f"SELECT rowid, id, text FROM records WHERE rowid IN ({marks})", list(by_rowid)
+                ):
+                    i = by_rowid[int(rowid)]
+                    if rid == self.id_at(i):
+                        got[i] = str(text)
+        missing = [i for i in want if i not in got]
+        if missing:  # moved or removed since the corpus was built: the full path handles both
+            got.update(zip(missing, (str(r["text"]) for r in self.records(missing)), strict=True))
+        return [got[i] for i in want]
 
     def dedupe_keys(self, idx: Sequence[int]) -> list[str]:
         """Near-duplicate keys (normalised text), computed for the records asked about only."""

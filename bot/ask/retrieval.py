@@ -45,9 +45,12 @@ def collapse(corpus: Corpus, ranked: list[Hit], k: int, threshold: float = 0.7) 
     out: list[Hit] = []
     keys: set[str] = set()
     token_sets: list[set[str]] = []
-    idx = [h.idx for h in ranked]
-    dedupe = dict(zip(idx, corpus.dedupe_keys(idx), strict=True))
-    for h in ranked:
+    dedupe: dict[int, str] = {}
+    step = max(2 * k, 20)  # keys of the first candidates only: most searches stop there
+    for n, h in enumerate(ranked):
+        if h.idx not in dedupe:
+            idx = [x.idx for x in ranked[n : n + step]]
+            dedupe.update(zip(idx, corpus.dedupe_keys(idx), strict=True))
         key = dedupe[h.idx]
         if key in keys:
             continue
