@@ -32,7 +32,7 @@ def quality_worker(args: dict[str, Any]) -> dict[str, Any]:
     prefix = f"{SOURCE_NAME}:"
     labels = {prefix + k: v for k, v in tweet_labels().items()}  # read only to score
     indexed = [labels.get(i) for i in corpus.ids]
-    seg_keys = sorted({k for r in corpus.rows for k in r["segments"]})
+    seg_keys = sorted(corpus.segments)
     rows = []
     start = time.perf_counter()
     for label, questions in LEADER_QUESTIONS.items():

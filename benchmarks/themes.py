@@ -151,7 +151,7 @@ def speed_worker(args: dict[str, Any]) -> dict[str, Any]:
     ix = Index(settings_for(Path(args["data_dir"])))
     c = ix.corpus()
     vecs = c.vectors(ix.store, 10**9)
-    texts = [str(r["text"]) for r in c.rows]
+    texts = c.reader.texts(range(len(c)))
     v = np.flatnonzero(c.is_verbatim)
     names = [x for vals in c.segment_values.values() for x in vals]
     out: dict[str, Any] = {}

@@ -107,7 +107,7 @@ class CitationBook:
         for h in hits:
             if len(ns) >= at_most:
                 break
-            key = self.corpus.dedupe[h.idx] or self.corpus.ids[h.idx]
+            key = self.corpus.dedupe_keys([h.idx])[0] or self.corpus.ids[h.idx]
             if h.idx in self._by_idx:
                 if self._by_idx[h.idx] not in ns:
                     ns.append(self._by_idx[h.idx])
@@ -116,7 +116,7 @@ class CitationBook:
                 continue  # the same words from another record: pick a different quote
             if self.full():
                 break
-            row = self.corpus.rows[h.idx]
+            row = self.corpus.record(h.idx)
             seg = ", ".join(str(v) for v in row["segments"].values())
             n = len(self.items) + 1
             self.items.append(

@@ -1,13 +1,17 @@
 """The in-memory view of the catalog that answers are counted over, plus the BM25 index.
 
-Loaded once per catalog version (a re-ingest bumps it), so a running bot picks up new data on
-the next question without a restart.
+Only compact arrays live here (codes, masks, dates, scores: a few bytes per record), read with
+grouped column queries (`bot.columns`); texts and metadata are fetched on demand for the
+records an answer quotes (`Corpus.records`, `bot.records`). Loaded once per catalog version
+(a re-ingest bumps it), so a running bot picks up new data on the next question without a
+restart.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -15,11 +19,12 @@ from typing import Any
 
 import numpy as np
 
+from bot.columns import Labels, load_columns, read_columns, save_columns
+from bot.records import IdIndex, Ids, RecordReader
 from ingest.catalog import Catalog
 from ingest.config import Settings
 from ingest.errors import StoreError
 from ingest.scores import infer_kind
-from ingest.textnorm import dedupe_key
 
 log = logging.getLogger("cxbot.corpus")
 
@@ -35,23 +40,20 @@ class Corpus:
     version: int
     last_indexed: str | None
     model_id: str | None
-    rows: list[dict[str, Any]]
-    ids: list[str]
-    index: dict[str, int]
-    kind: np.ndarray
+    reader: RecordReader  # texts and metadata by position, read from the catalog on demand
+    kind: Labels
     polarity: np.ndarray
-    intent: np.ndarray  # complaint / request / praise / question / other, per record
-    source: np.ndarray
+    intent: Labels  # complaint / request / praise / question / other, per record
+    source: Labels
     themes: dict[str, np.ndarray]  # theme -> bool mask
     complaints: dict[str, np.ndarray]  # theme -> raised as a complaint
-    segments: dict[str, np.ndarray]  # segment key -> value per row ("" when absent)
+    segments: dict[str, Labels]  # segment key -> value per row ("" when absent)
     segment_values: dict[str, list[str]]
     dayn: np.ndarray  # YYYYMMDD as int, 0 when undated
     seg_codes: dict[str, np.ndarray]  # segment key -> int code per row (0: absent)
     seg_index: dict[str, dict[str, int]]  # segment key -> value -> code
     any_complaint: np.ndarray
     is_verbatim: np.ndarray
-    dedupe: list[str]
     bm25: Any = None
     stemmer: Any = None
     sources: list[dict[str, object]] = field(default_factory=list)
@@ -62,9 +64,30 @@ class Corpus:
     # the respondent's own score (NaN when none) and its kind per record ("" when unknown):
     # what bot.analysis.drivers counts the score and its drivers over
     score: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    score_kind: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=object))
+    score_kind: Labels = field(default_factory=lambda: Labels(np.zeros(0, dtype=np.int8), [""]))
     _vectors: np.ndarray | None = None
     _vectors_tried: bool = False
+
+    @property
+    def ids(self) -> Ids:
+        """Record ids by position (decoded on access)."""
+        return Ids(self.reader)
+
+    @property
+    def index(self) -> IdIndex:
+        """Record id -> position, looked up in the catalog."""
+        return IdIndex(self.reader)
+
+    def record(self, i: int) -> dict[str, Any]:
+        """One record's text and metadata (as `Catalog.rows` yields them), read on demand."""
+        return self.reader.records([i])[0]
+
+    def records(self, idx: Sequence[int]) -> list[dict[str, Any]]:
+        return self.reader.records(idx)
+
+    def dedupe_keys(self, idx: Sequence[int]) -> list[str]:
+        """Near-duplicate keys of these records (search candidates, quotes), on demand."""
+        return self.reader.dedupe_keys(idx)
 
     def vectors(self, store: Any, max_rows: int) -> np.ndarray | None:
         """All embeddings in catalog order, for exact in-memory dense search.
@@ -72,7 +95,7 @@ class Corpus:
         Fetched from Chroma once per index version and cached as .npy in the data dir; above
         ``max_rows`` records the answer is None and search goes to Chroma's HNSW index.
         """
-        if not self.rows or len(self.rows) > max_rows:
+        if not len(self) or len(self) > max_rows:
             return None
         if self._vectors is not None or self._vectors_tried:
             return self._vectors
@@ -83,8 +106,7 @@ class Corpus:
             path = None
             if self.cache_dir is not None:
                 path = (
-                    self.cache_dir
-                    / f"vectors-g{self.generation}-v{self.version}-{len(self.ids)}.npy"
+                    self.cache_dir / f"vectors-g{self.generation}-v{self.version}-{len(self)}.npy"
                 )
                 if path.exists():
                     try:
@@ -92,7 +114,7 @@ class Corpus:
                         return self._vectors
                     except (OSError, ValueError):
                         pass
-            vecs = store.fetch_vectors(self.ids)
+            vecs = store.fetch_vectors(list(self.ids))
             if vecs is None:
                 return None
             self._vectors = vecs
@@ -101,7 +123,7 @@ class Corpus:
             return self._vectors
 
     def __len__(self) -> int:
-        return len(self.rows)
+        return len(self.reader.rowids)
 
     def date_range(self, mask: np.ndarray | None = None) -> tuple[date | None, date | None]:
         days = self.dayn if mask is None else self.dayn[mask]
@@ -122,7 +144,7 @@ class Corpus:
     def segment_mask(self, key: str, values: list[str]) -> np.ndarray:
         codes = self.seg_codes.get(key)
         if codes is None:
-            return np.zeros(len(self.rows), dtype=bool)
+            return np.zeros(len(self), dtype=bool)
         wanted = [self.seg_index[key][v] for v in values if v in self.seg_index[key]]
         if len(wanted) == 1:
             return codes == wanted[0]
@@ -131,17 +153,17 @@ class Corpus:
     def bm25_scores(self, query: str) -> np.ndarray:
         import bm25s
 
-        if self.bm25 is None or not len(self.rows):
-            return np.zeros(len(self.rows), dtype=np.float32)
+        if self.bm25 is None or not len(self):
+            return np.zeros(len(self), dtype=np.float32)
         tokens = bm25s.tokenize(
             [query], stopwords="en", stemmer=self.stemmer, show_progress=False, return_ids=False
         )
         if not tokens or not tokens[0]:
-            return np.zeros(len(self.rows), dtype=np.float32)
+            return np.zeros(len(self), dtype=np.float32)
         vocab = self.bm25.vocab_dict
         known = [t for t in tokens[0] if t in vocab]
         if not known:
-            return np.zeros(len(self.rows), dtype=np.float32)
+            return np.zeros(len(self), dtype=np.float32)
         return np.asarray(self.bm25.get_scores(known), dtype=np.float32)
 
 
@@ -168,96 +190,106 @@ def _from_dayn(n: int) -> date:
     return date(n // 10000, n // 100 % 100, n % 100)
 
 
-def build_corpus(catalog: Catalog) -> Corpus:
-    import bm25s
-
-    rows = list(catalog.rows("ORDER BY rowid"))
-    ids = [str(r["id"]) for r in rows]
-    theme_names = sorted({t for r in rows for t in r["themes"]})
-    seg_keys = sorted({k for r in rows for k in r["segments"]})
-    segments = {
-        k: np.array([r["segments"].get(k, "") for r in rows], dtype=object) for k in seg_keys
-    }
-    # values a question can name: customer segments only (metric rows carry their own labels)
-    is_verbatim = np.array([r["kind"] == "verbatim" for r in rows], dtype=bool)
-    seg_values = {
-        k: vals
-        for k in seg_keys
-        if (vals := sorted({v for v, ok in zip(segments[k], is_verbatim, strict=True) if v and ok}))
-    }
-    seg_index: dict[str, dict[str, int]] = {}
-    seg_codes: dict[str, np.ndarray] = {}
-    for k in seg_keys:
-        index: dict[str, int] = {}
-        codes = np.zeros(len(rows), dtype=np.int32)
-        for n, v in enumerate(segments[k]):
-            if v:
-                codes[n] = index.setdefault(v, len(index) + 1)
-        seg_index[k], seg_codes[k] = index, codes
-    sources = catalog.sources()
-    score = np.array(
-        [float(r["score"]) if r["score"] is not None else np.nan for r in rows], dtype=np.float64
+def build_corpus(catalog: Catalog, cache_dir: Path | None = None, generation: int = 0) -> Corpus:
+    """The arrays of every record, from grouped column queries in one read snapshot (or from
+    ``cache_dir``, where they are kept per generation and version for the next start)."""
+    db = catalog.db
+    db.execute("BEGIN")  # one snapshot: an ingest committing meanwhile is seen next version
+    try:
+        version = catalog.version()
+        stamp = catalog.meta("updated_ns") or "0"
+        path = None
+        if cache_dir is not None:
+            path = cache_dir / f"columns-g{generation}-v{version}-{stamp}.npz"
+        cols = load_columns(path) if path is not None and path.exists() else None
+        if cols is None:
+            cols = read_columns(db)
+            if path is not None:
+                save_columns(path, cols)
+        sources = catalog.sources()
+        last_indexed, model_id = catalog.meta("last_indexed"), catalog.meta("model_id")
+        # -- BM25 (built here from every text; to be loaded from ingest's index instead)
+        bm25, stemmer = _build_bm25(db)
+    finally:
+        db.execute("COMMIT")
+    rowids, ids, kind, source, score = cols.rowids, cols.ids, cols.kind, cols.source, cols.score
+    themes, complaints, seg_codes, seg_index = (
+        cols.themes,
+        cols.complaints,
+        cols.seg_codes,
+        cols.seg_index,
     )
-    stemmer = _stemmer()
-    bm25 = None
-    if rows:
-        corpus_tokens = bm25s.tokenize(
-            [str(r["text"]) for r in rows], stopwords="en", stemmer=stemmer, show_progress=False
-        )
-        bm25 = bm25s.BM25()
-        bm25.index(corpus_tokens, show_progress=False)
-        bm25.vocab_dict = corpus_tokens.vocab
+    theme_names = sorted(themes)
+    empty = np.zeros(len(rowids), dtype=bool)
+    is_verbatim = kind == "verbatim"
+    segments = {k: Labels(codes, ["", *seg_index[k]]) for k, codes in sorted(seg_codes.items())}
+    # values a question can name: customer segments only (metric rows carry their own labels)
+    seg_values = {}
+    for k, col in segments.items():
+        present = np.unique(col.codes[is_verbatim])
+        if vals := sorted(col.names[c] for c in present.tolist() if c):
+            seg_values[k] = vals
     return Corpus(
-        version=catalog.version(),
-        last_indexed=catalog.meta("last_indexed"),
-        model_id=catalog.meta("model_id"),
-        rows=rows,
-        ids=ids,
-        index={i: n for n, i in enumerate(ids)},
-        kind=np.array([r["kind"] for r in rows], dtype=object),
-        polarity=np.array([r["polarity"] for r in rows], dtype=np.int8),
-        intent=np.array([r["intent"] for r in rows], dtype=object),
-        source=np.array([r["source"] for r in rows], dtype=object),
-        themes={t: np.array([t in r["themes"] for r in rows], dtype=bool) for t in theme_names},
-        complaints={
-            t: np.array([t in r["complaints"] for r in rows], dtype=bool) for t in theme_names
-        },
+        version=version,
+        last_indexed=last_indexed,
+        model_id=model_id,
+        reader=RecordReader(catalog.path, rowids, ids),
+        kind=kind,
+        polarity=cols.polarity,
+        intent=cols.intent,
+        source=source,
+        themes={t: themes[t] for t in theme_names},
+        complaints={t: complaints.get(t, empty) for t in theme_names},
         segments=segments,
         segment_values=seg_values,
-        dayn=np.array(
-            [int(str(r["day"]).replace("-", "")) if r["day"] else 0 for r in rows], dtype=np.int32
-        ),
-        seg_codes=seg_codes,
-        seg_index=seg_index,
-        any_complaint=np.array([bool(r["complaints"]) for r in rows], dtype=bool),
+        dayn=cols.dayn,
+        seg_codes={k: segments[k].codes for k in segments},
+        seg_index={k: seg_index[k] for k in segments},
+        any_complaint=cols.any_complaint,
         is_verbatim=is_verbatim,
-        dedupe=[dedupe_key(str(r["text"])) for r in rows],
         bm25=bm25,
         stemmer=stemmer,
         sources=sources,
         score=score,
-        score_kind=_score_kinds(rows, sources, score, is_verbatim),
+        score_kind=_score_kinds(source, sources, score, is_verbatim),
     )
 
 
+def _build_bm25(db: Any) -> tuple[Any, Any]:
+    import bm25s
+
+    stemmer = _stemmer()
+    texts = [str(r[0]) for r in db.execute("SELECT text FROM records ORDER BY rowid")]
+    bm25 = None
+    if texts:
+        corpus_tokens = bm25s.tokenize(texts, stopwords="en", stemmer=stemmer, show_progress=False)
+        bm25 = bm25s.BM25()
+        bm25.index(corpus_tokens, show_progress=False)
+        bm25.vocab_dict = corpus_tokens.vocab
+    return bm25, stemmer
+
+
 def _score_kinds(
-    rows: list[dict[str, Any]],
+    src: Labels,
     sources: list[dict[str, object]],
     score: np.ndarray,
     is_verbatim: np.ndarray,
-) -> np.ndarray:
+) -> Labels:
     """Each verbatim's score kind: its source's stored kind, or (a catalog from before score
     kinds) the kind its stored values imply."""
-    src = np.array([r["source"] for r in rows], dtype=object)
-    out = np.full(len(rows), "", dtype=object)
+    names = [""]
+    codes = np.zeros(len(score), dtype=np.int8)
     stored = {str(s["source"]): s.get("score_kind") for s in sources}
     has = is_verbatim & ~np.isnan(score)
-    for name in sorted(set(src[has].tolist())):
+    present = sorted({src.names[c] for c in np.unique(src.codes[has]).tolist()})
+    for name in present:
         m = has & (src == name)
         kind = stored.get(name) or infer_kind(None, score[m].tolist())
         if kind:
-            out[m] = kind
-    return out
+            if kind not in names:
+                names.append(str(kind))
+            codes[m] = names.index(str(kind))
+    return Labels(codes, names)
 
 
 _LOCK = threading.RLock()
@@ -300,7 +332,7 @@ def load_corpus(settings: Settings) -> Corpus:
             cached = _CACHE.get(key)
             if cached is not None and (cached.generation, cached.version) == (gen.number, version):
                 return cached
-            corpus = build_corpus(catalog)
+            corpus = build_corpus(catalog, settings.data_dir / "cache", gen.number)
             corpus.cache_dir = settings.data_dir / "cache"
             corpus.generation, corpus.collection = gen.number, gen.collection
             _CACHE[key] = corpus

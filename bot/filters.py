@@ -46,7 +46,7 @@ class Filters:
         if self.since or self.until:
             m &= corpus.day_mask(self.since, self.until)
         if self.sources:
-            m &= np.isin(corpus.source, self.sources)
+            m &= corpus.source.isin(self.sources)
         return m
 
     def chroma_where(self, kind: str | None = "verbatim") -> dict[str, Any] | None:

@@ -262,7 +262,7 @@ class _ScoreIndex:
 def _score_index(corpus: Corpus) -> _ScoreIndex:
     got = corpus.memo.get("drivers.score_index")
     if got is None:
-        names, codes = np.unique(corpus.source.astype(str), return_inverse=True)
+        names, codes = corpus.source.names, corpus.source.codes
         scored = corpus.is_verbatim & ~np.isnan(corpus.score)
         kinds = {k: scored & (corpus.score_kind == k) for k in KINDS}
         unknown = scored & (corpus.score_kind == "")

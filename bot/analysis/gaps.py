@@ -294,8 +294,9 @@ def analyse(
     dated = bool((corpus.dayn[verb] > 0).any())
 
     facts: list[tuple[MetricFact, int]] = []
-    for i in np.flatnonzero(corpus.kind == "metric"):
-        for f in corpus.rows[i]["facts"]:
+    metric_rows = [int(i) for i in np.flatnonzero(corpus.kind == "metric")]
+    for i, row in zip(metric_rows, corpus.records(metric_rows), strict=True):
+        for f in row["facts"]:
             if metric and norm_key(metric) not in norm_key(f.metric):
                 continue
             facts.append((f, int(i)))
@@ -355,8 +356,8 @@ def analyse(
                 cmask |= corpus.complaints[t]
         for f, ridx in items:
             f = f.model_copy(update={"direction": direction})
-            loc = corpus.rows[ridx]["location"]
-            src = corpus.rows[ridx]["source"]
+            row = corpus.record(ridx)
+            loc, src = row["location"], row["source"]
             if f.segment is None:
                 if f.segment_key:
                     grouped.setdefault(("blank", name, src), []).append(loc.split(",")[0])

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
+import numpy as np
+
+from bot.columns import Labels
 from bot.corpus import load_corpus
 from ingest.config import Settings
 from ingest.locks import lock_holder
@@ -16,9 +18,8 @@ def index_stats(settings: Settings) -> dict[str, Any]:
     d0, d1 = corpus.date_range(verb)
     segments: dict[str, dict[str, int]] = {}
     for key, col in corpus.segments.items():
-        c = Counter(v for v, is_v in zip(col, verb, strict=True) if v and is_v)
-        if c:
-            segments[key] = dict(c.most_common())
+        if c := _most_common(col, verb):
+            segments[key] = c
     themes = {t: int((m & verb).sum()) for t, m in corpus.themes.items()}
     return {
         "records": len(corpus),
@@ -35,6 +36,19 @@ def index_stats(settings: Settings) -> dict[str, Any]:
         "themes": dict(sorted(themes.items(), key=lambda x: -x[1])),
         "negative": int(((corpus.polarity < 0) & verb).sum()),
         "positive": int(((corpus.polarity > 0) & verb).sum()),
-        "intents": dict(Counter(corpus.intent[verb].tolist()).most_common()),
+        "intents": _most_common(corpus.intent, verb, keep_empty=True),
         "reindex_running": lock_holder(settings),
+    }
+
+
+def _most_common(col: Labels, mask: np.ndarray, keep_empty: bool = False) -> dict[str, int]:
+    """Counter(values within mask).most_common() over int codes: by count, ties in order of
+    first appearance."""
+    codes = col.codes[mask]
+    found, first, counts = np.unique(codes, return_index=True, return_counts=True)
+    order = sorted(range(len(found)), key=lambda j: (-int(counts[j]), int(first[j])))
+    return {
+        col.names[int(found[j])]: int(counts[j])
+        for j in order
+        if keep_empty or col.names[int(found[j])]
     }

@@ -45,8 +45,13 @@ def collapse(corpus: Corpus, ranked: list[Hit], k: int, threshold: float = 0.7) 
     out: list[Hit] = []
     keys: set[str] = set()
     token_sets: list[set[str]] = []
-    for h in ranked:
-        key = corpus.dedupe[h.idx]
+    dedupe: dict[int, str] = {}
+    step = max(2 * k, 20)  # keys of the first candidates only: most searches stop there
+    for n, h in enumerate(ranked):
+        if h.idx not in dedupe:
+            idx = [x.idx for x in ranked[n : n + step]]
+            dedupe.update(zip(idx, corpus.dedupe_keys(idx), strict=True))
+        key = dedupe[h.idx]
         if key in keys:
             continue
         toks = set(key.split())
@@ -90,7 +95,8 @@ def _hnsw_dense(
     pool = pools.get(key)
     if pool is None:
         hits = store.query(qvec, int(min(len(corpus), POOL)), None)
-        pool = [(i, sim) for rid, sim in hits if (i := corpus.index.get(rid)) is not None]
+        found = corpus.index.many([rid for rid, _ in hits])
+        pool = [(i, sim) for i, (_, sim) in zip(found, hits, strict=True) if i is not None]
         with _POOLS_LOCK:  # two answer workers share the corpus
             if len(pools) >= _POOLS_KEPT:
                 pools.pop(next(iter(pools)), None)
@@ -100,15 +106,15 @@ def _hnsw_dense(
         return dict(inside[:n])
     wanted = np.flatnonzero(mask)
     if len(wanted) <= FETCH_MAX:  # few records: their vectors by id, then exact similarity
-        vecs = store.fetch_vectors([corpus.ids[i] for i in wanted])
+        vecs = store.fetch_vectors(corpus.ids[wanted])
         if vecs is not None:
             sims = vecs @ qvec.astype(np.float32)
             top = np.argsort(-sims)[:n]
             return {int(wanted[j]): float(sims[j]) for j in top}
     dense: dict[int, float] = {}
     wide = int(min(len(corpus), 2 * n + 20))
-    for rid, sim in store.query(qvec, wide, filters.chroma_where(None)):
-        i = corpus.index.get(rid)
+    got = store.query(qvec, wide, filters.chroma_where(None))
+    for i, (_, sim) in zip(corpus.index.many([rid for rid, _ in got]), got, strict=True):
         if i is not None and mask[i] and len(dense) < n:
             dense[i] = sim
     return dense
@@ -174,9 +180,9 @@ def search(
             fused[i] = fused.get(i, 0.0) + weight / (RRF_K + rank + 1)
     if mode == "hybrid" and filters.themes:
         # the themes in the taxonomy are problems: prefer records that raise them as one
+        raised = [m for t in filters.themes if (m := corpus.complaints.get(t)) is not None]
         for i in fused:
-            row = corpus.rows[i]
-            if any(t in row["complaints"] for t in filters.themes):
+            if any(m[i] for m in raised):
                 fused[i] *= THEME_BOOST
     if filters.polarity is not None:
         for i in fused:

@@ -232,7 +232,7 @@ def _gaps(index: Index, d: Digest, book: CitationBook) -> None:
 
 
 def _sentiment(corpus: Corpus, i: int) -> float:
-    value = corpus.rows[i].get("sentiment")
+    value = corpus.record(i).get("sentiment")
     return float(value) if value is not None else 0.0
 
 

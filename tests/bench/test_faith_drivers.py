@@ -92,7 +92,7 @@ def test_wrong_driver_figures_orders_and_quotes_are_caught(
     )
     bad = copy.deepcopy(rep)
     n = rep["drivers"][j]["citations"][0]["n"]
-    row = corpus.rows[happy]
+    row = corpus.record(happy)
     for c in bad["citations"] + bad["drivers"][j]["citations"]:
         if c["n"] == n:
             c.update(id=row["id"], text=row["text"], location=row["location"], date=row["day"])

@@ -33,7 +33,7 @@ def precision_at_10(engine: Engine, question: str, label: str, mode: str) -> flo
 
 def test_labels_were_not_ingested(airline_engine: Engine) -> None:
     corpus = airline_engine.corpus()
-    row = corpus.rows[corpus.index["tweets.csv:570306133677760513"]]
+    row = corpus.record(corpus.index["tweets.csv:570306133677760513"])
     assert set(row["segments"]) == {"airline"}
     assert "negativereason" not in json.dumps(row)
 

@@ -99,7 +99,7 @@ def test_the_planted_spike_fires_with_its_counts_and_nothing_else(engine: Engine
     s = north[0]
     in_window = [
         i
-        for i, r in enumerate(corpus.rows)
+        for i, r in enumerate(corpus.records(range(len(corpus))))
         if r["segments"].get("region") == "North"
         and report.window.since.isoformat() <= (r["day"] or "") <= LAST.isoformat()
     ]

@@ -106,8 +106,8 @@ def test_hybrid_beats_neither_less_than_each_mode_alone(demo_engine: Engine) -> 
         assert hits, mode
         scores = np.array([h.score for h in hits])
         assert (np.diff(scores) <= 1e-12).all()
-        rows = demo_engine.corpus().rows
-        assert all(rows[h.idx]["segments"]["region"] == "West" for h in hits)
+        rows = demo_engine.corpus().records([h.idx for h in hits])
+        assert all(r["segments"]["region"] == "West" for r in rows)
 
 
 def test_how_many_are_unhappy_is_answered_with_the_share(demo_engine: Engine) -> None:

@@ -28,7 +28,7 @@ def test_united_complaints_cite_united_tweets(slack: Harness, airline_engine: En
     text = block_text(answer)
     assert "United verbatims" in text
     corpus = airline_engine.corpus()
-    rows = [corpus.rows[corpus.index[i]] for i in citation_ids(answer)]
+    rows = [corpus.record(corpus.index[i]) for i in citation_ids(answer)]
     tweets = [r for r in rows if r["kind"] == "verbatim"]
     assert len(tweets) >= 3
     assert all(r["segments"]["airline"] == "United" for r in tweets)

@@ -37,7 +37,7 @@ def answers(fake: FakeSlack, channel: str, ts: str, count: int) -> list[Call]:
 
 def regions(engine: Engine, call: Call) -> set[str]:
     corpus = engine.corpus()
-    rows = [corpus.rows[corpus.index[i]] for i in citation_ids(call)]
+    rows = [corpus.record(corpus.index[i]) for i in citation_ids(call)]
     return {r["segments"].get("region") for r in rows if r["kind"] == "verbatim"}
 
 

@@ -34,7 +34,7 @@ def posts_in(fake: FakeSlack, channel: str, thread_ts: str | None = None) -> lis
 
 def verbatim_rows(engine: Engine, call: Call) -> list[dict]:
     corpus = engine.corpus()
-    rows = [corpus.rows[corpus.index[i]] for i in citation_ids(call)]
+    rows = [corpus.record(corpus.index[i]) for i in citation_ids(call)]
     return [r for r in rows if r["kind"] == "verbatim"]
 
 
@@ -282,7 +282,7 @@ def test_slash_gaps_shows_a_table_with_cited_metric_and_verbatims(
     n = top.get("n_complaining", top["n"])
     assert f"of {n:,} " in rows[1] and ("yes" if top["significant"] else "no") in rows[1]
     corpus = demo_engine.corpus()
-    kinds = {corpus.rows[corpus.index[i]]["kind"] for i in citation_ids(answer)}
+    kinds = {corpus.kind[corpus.index[i]] for i in citation_ids(answer)}
     assert kinds == {"metric", "verbatim"}
 
 

@@ -118,7 +118,7 @@ def test_hostile_verbatims_cannot_ping_mention_or_link(
     posted = json.dumps({"text": answer.body["text"], "blocks": answer.body["blocks"]})
     for attack in ("<!channel>", "<!here>", "<@U123>", "<http://evil", "|click>", "<!"):
         assert attack not in posted  # ... but can neither ping, mention nor link
-    stored = corpus.rows[corpus.index["hostile.csv:H1"]]["text"]
+    stored = corpus.record(corpus.index["hostile.csv:H1"])["text"]
     assert escape(trim(stored)) in block_text(answer)  # shown as literal text
     assert "&lt;!channel&gt; &lt;@\u2060U123&gt; &lt;http://evil|click&gt;" in block_text(answer)
     assert "http://example.com/r/1%7C%3C!channel%3E|open source>" in block_text(answer)
