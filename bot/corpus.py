@@ -7,6 +7,7 @@ the next question without a restart.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from dataclasses import dataclass, field
 from datetime import date
@@ -15,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ingest import lexical
 from ingest.catalog import Catalog
 from ingest.config import Settings
 from ingest.errors import StoreError
@@ -22,12 +24,6 @@ from ingest.scores import infer_kind
 from ingest.textnorm import dedupe_key
 
 log = logging.getLogger("cxbot.corpus")
-
-
-def _stemmer():  # type: ignore[no-untyped-def]
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
 
 
 @dataclass
@@ -52,8 +48,7 @@ class Corpus:
     any_complaint: np.ndarray
     is_verbatim: np.ndarray
     dedupe: list[str]
-    bm25: Any = None
-    stemmer: Any = None
+    bm25: lexical.Lexical | None = None  # memory-mapped from the generation's saved index
     sources: list[dict[str, object]] = field(default_factory=list)
     memo: dict[str, Any] = field(default_factory=dict)  # per-version results (freshness line)
     cache_dir: Path | None = None
@@ -86,9 +81,13 @@ class Corpus:
                     self.cache_dir
                     / f"vectors-g{self.generation}-v{self.version}-{len(self.ids)}.npy"
                 )
+                if self.bm25 is not None:  # saved by ingest beside the BM25 index
+                    self._vectors = self.bm25.vectors(len(self.ids))
+                    if self._vectors is not None:
+                        return self._vectors
                 if path.exists():
                     try:
-                        self._vectors = np.load(path)
+                        self._vectors = np.load(path, mmap_mode="r")
                         return self._vectors
                     except (OSError, ValueError):
                         pass
@@ -129,26 +128,15 @@ class Corpus:
         return np.isin(codes, wanted)
 
     def bm25_scores(self, query: str) -> np.ndarray:
-        import bm25s
-
-        if self.bm25 is None or not len(self.rows):
-            return np.zeros(len(self.rows), dtype=np.float32)
-        tokens = bm25s.tokenize(
-            [query], stopwords="en", stemmer=self.stemmer, show_progress=False, return_ids=False
-        )
-        if not tokens or not tokens[0]:
-            return np.zeros(len(self.rows), dtype=np.float32)
-        vocab = self.bm25.vocab_dict
-        known = [t for t in tokens[0] if t in vocab]
-        if not known:
-            return np.zeros(len(self.rows), dtype=np.float32)
-        return np.asarray(self.bm25.get_scores(known), dtype=np.float32)
+        if self.bm25 is None or self.bm25.n_docs != len(self.ids):
+            return np.zeros(len(self.ids), dtype=np.float32)
+        return self.bm25.scores(query)
 
 
 def _save_cache(path: Path, vecs: np.ndarray) -> None:
     """Best effort: on a full or read-only disk the bot still answers, fetching vectors again
     after a restart."""
-    tmp = path.with_suffix(".tmp.npy")
+    tmp = path.with_name(f".{path.stem}-{os.getpid()}.tmp.npy")  # two readers may race here
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         for old in path.parent.glob("vectors-*.npy"):
@@ -169,8 +157,6 @@ def _from_dayn(n: int) -> date:
 
 
 def build_corpus(catalog: Catalog) -> Corpus:
-    import bm25s
-
     rows = list(catalog.rows("ORDER BY rowid"))
     ids = [str(r["id"]) for r in rows]
     theme_names = sorted({t for r in rows for t in r["themes"]})
@@ -198,15 +184,6 @@ def build_corpus(catalog: Catalog) -> Corpus:
     score = np.array(
         [float(r["score"]) if r["score"] is not None else np.nan for r in rows], dtype=np.float64
     )
-    stemmer = _stemmer()
-    bm25 = None
-    if rows:
-        corpus_tokens = bm25s.tokenize(
-            [str(r["text"]) for r in rows], stopwords="en", stemmer=stemmer, show_progress=False
-        )
-        bm25 = bm25s.BM25()
-        bm25.index(corpus_tokens, show_progress=False)
-        bm25.vocab_dict = corpus_tokens.vocab
     return Corpus(
         version=catalog.version(),
         last_indexed=catalog.meta("last_indexed"),
@@ -232,8 +209,6 @@ def build_corpus(catalog: Catalog) -> Corpus:
         any_complaint=np.array([bool(r["complaints"]) for r in rows], dtype=bool),
         is_verbatim=is_verbatim,
         dedupe=[dedupe_key(str(r["text"])) for r in rows],
-        bm25=bm25,
-        stemmer=stemmer,
         sources=sources,
         score=score,
         score_kind=_score_kinds(rows, sources, score, is_verbatim),
@@ -301,6 +276,7 @@ def load_corpus(settings: Settings) -> Corpus:
             if cached is not None and (cached.generation, cached.version) == (gen.number, version):
                 return cached
             corpus = build_corpus(catalog)
+            corpus.bm25 = lexical.open_for(catalog.db, gen, version, len(corpus.ids))
             corpus.cache_dir = settings.data_dir / "cache"
             corpus.generation, corpus.collection = gen.number, gen.collection
             _CACHE[key] = corpus

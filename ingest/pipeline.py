@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from ingest import lexical
 from ingest.adapt import adapt_themes, enrichment_fingerprint, theme_assigner
 from ingest.catalog import Catalog, now_iso
 from ingest.config import Settings, SourceSpec
@@ -303,6 +304,9 @@ def _write(
                 )
             if summary.added or summary.updated or summary.removed:
                 Catalog.bump(db, embedder.model_id)
+            if summary.added or summary.updated or summary.removed or lexical.stale(db, target):
+                # committed with the rows: the bot memory-maps it instead of building BM25
+                lexical.write(db, target, store.fetch_vectors, settings.dense_in_memory_max)
     finally:
         catalog.close()
     return writer.gone
@@ -468,6 +472,9 @@ def remove_source(settings: Settings, source: str, embedder: Embedder | None = N
                 Catalog.delete(db, ids)
                 db.execute("DELETE FROM sources WHERE source=?", (source,))
                 Catalog.bump(db, embedder.model_id)
+                lexical.write(
+                    db, settings.generation(), store.fetch_vectors, settings.dense_in_memory_max
+                )
             store.delete(ids)  # after the commit: answers stop citing them first
         finally:
             catalog.close()
