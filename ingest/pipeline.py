@@ -140,7 +140,7 @@ def run_ingest(
     embedder = embedder or get_embedder(settings)
     with ingest_lock(settings, who=who):
         live = settings.generation()
-        store = VectorStore(settings, embedder.model_id, embedder.dim, live.collection)
+        store = VectorStore(settings, embedder.model_id, embedder.dim, live.collection, "write")
         chroma_dir = None if settings.chroma_url else settings.data_dir / "chroma"
         _guard_disk(
             settings,
@@ -156,7 +156,9 @@ def run_ingest(
         if rebuild:
             gap_config = _check_rebuild(live, opened, summary, gap_config)
             target = live.next()
-            store = VectorStore(settings, embedder.model_id, embedder.dim, target.collection)
+            store = VectorStore(
+                settings, embedder.model_id, embedder.dim, target.collection, "write"
+            )
         gone = _guard_disk(
             settings,
             "writing the index",
@@ -467,7 +469,7 @@ def remove_source(settings: Settings, source: str, embedder: Embedder | None = N
                     f"There is no source named '{source}'.",
                     f"Indexed sources: {', '.join(sorted(known)) or '(none)'}.",
                 )
-            store = VectorStore(settings, embedder.model_id, embedder.dim)
+            store = VectorStore(settings, embedder.model_id, embedder.dim, mode="write")
             with catalog.transaction() as db:
                 Catalog.delete(db, ids)
                 db.execute("DELETE FROM sources WHERE source=?", (source,))
