@@ -10,6 +10,7 @@ restart.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -21,18 +22,13 @@ import numpy as np
 
 from bot.columns import Labels, load_columns, read_columns, save_columns
 from bot.records import IdIndex, Ids, RecordReader
+from ingest import lexical
 from ingest.catalog import Catalog
 from ingest.config import Settings
 from ingest.errors import StoreError
 from ingest.scores import infer_kind
 
 log = logging.getLogger("cxbot.corpus")
-
-
-def _stemmer():  # type: ignore[no-untyped-def]
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
 
 
 @dataclass
@@ -54,8 +50,7 @@ class Corpus:
     seg_index: dict[str, dict[str, int]]  # segment key -> value -> code
     any_complaint: np.ndarray
     is_verbatim: np.ndarray
-    bm25: Any = None
-    stemmer: Any = None
+    bm25: lexical.Lexical | None = None  # memory-mapped from the generation's saved index
     sources: list[dict[str, object]] = field(default_factory=list)
     memo: dict[str, Any] = field(default_factory=dict)  # per-version results (freshness line)
     cache_dir: Path | None = None
@@ -108,9 +103,13 @@ class Corpus:
                 path = (
                     self.cache_dir / f"vectors-g{self.generation}-v{self.version}-{len(self)}.npy"
                 )
+                if self.bm25 is not None:  # saved by ingest beside the BM25 index
+                    self._vectors = self.bm25.vectors(len(self))
+                    if self._vectors is not None:
+                        return self._vectors
                 if path.exists():
                     try:
-                        self._vectors = np.load(path)
+                        self._vectors = np.load(path, mmap_mode="r")
                         return self._vectors
                     except (OSError, ValueError):
                         pass
@@ -151,26 +150,15 @@ class Corpus:
         return np.isin(codes, wanted)
 
     def bm25_scores(self, query: str) -> np.ndarray:
-        import bm25s
-
-        if self.bm25 is None or not len(self):
+        if self.bm25 is None or self.bm25.n_docs != len(self):
             return np.zeros(len(self), dtype=np.float32)
-        tokens = bm25s.tokenize(
-            [query], stopwords="en", stemmer=self.stemmer, show_progress=False, return_ids=False
-        )
-        if not tokens or not tokens[0]:
-            return np.zeros(len(self), dtype=np.float32)
-        vocab = self.bm25.vocab_dict
-        known = [t for t in tokens[0] if t in vocab]
-        if not known:
-            return np.zeros(len(self), dtype=np.float32)
-        return np.asarray(self.bm25.get_scores(known), dtype=np.float32)
+        return self.bm25.scores(query)
 
 
 def _save_cache(path: Path, vecs: np.ndarray) -> None:
     """Best effort: on a full or read-only disk the bot still answers, fetching vectors again
     after a restart."""
-    tmp = path.with_suffix(".tmp.npy")
+    tmp = path.with_name(f".{path.stem}-{os.getpid()}.tmp.npy")  # two readers may race here
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         for old in path.parent.glob("vectors-*.npy"):
@@ -208,8 +196,6 @@ def build_corpus(catalog: Catalog, cache_dir: Path | None = None, generation: in
                 save_columns(path, cols)
         sources = catalog.sources()
         last_indexed, model_id = catalog.meta("last_indexed"), catalog.meta("model_id")
-        # -- BM25 (built here from every text; to be loaded from ingest's index instead)
-        bm25, stemmer = _build_bm25(db)
     finally:
         db.execute("COMMIT")
     rowids, ids, kind, source, score = cols.rowids, cols.ids, cols.kind, cols.source, cols.score
@@ -247,26 +233,10 @@ def build_corpus(catalog: Catalog, cache_dir: Path | None = None, generation: in
         seg_index={k: seg_index[k] for k in segments},
         any_complaint=cols.any_complaint,
         is_verbatim=is_verbatim,
-        bm25=bm25,
-        stemmer=stemmer,
         sources=sources,
         score=score,
         score_kind=_score_kinds(source, sources, score, is_verbatim),
     )
-
-
-def _build_bm25(db: Any) -> tuple[Any, Any]:
-    import bm25s
-
-    stemmer = _stemmer()
-    texts = [str(r[0]) for r in db.execute("SELECT text FROM records ORDER BY rowid")]
-    bm25 = None
-    if texts:
-        corpus_tokens = bm25s.tokenize(texts, stopwords="en", stemmer=stemmer, show_progress=False)
-        bm25 = bm25s.BM25()
-        bm25.index(corpus_tokens, show_progress=False)
-        bm25.vocab_dict = corpus_tokens.vocab
-    return bm25, stemmer
 
 
 def _score_kinds(
@@ -333,6 +303,7 @@ def load_corpus(settings: Settings) -> Corpus:
             if cached is not None and (cached.generation, cached.version) == (gen.number, version):
                 return cached
             corpus = build_corpus(catalog, settings.data_dir / "cache", gen.number)
+            corpus.bm25 = lexical.open_for(catalog.db, gen, version, len(corpus))
             corpus.cache_dir = settings.data_dir / "cache"
             corpus.generation, corpus.collection = gen.number, gen.collection
             _CACHE[key] = corpus

@@ -12,7 +12,7 @@ from bot.filters import Filters
 from ingest.adapt import theme_assigner
 from ingest.config import Settings
 from ingest.embedder import Embedder, get_embedder
-from ingest.store import VectorStore
+from ingest.store import VectorStore, check_model
 from ingest.themes import ThemeAssigner
 
 
@@ -50,5 +50,7 @@ class Index:
         qvec: np.ndarray | None = None,
     ) -> list[Hit]:
         corpus = self.corpus()
+        if mode != "bm25":  # the vectors may come from a file now, not Chroma: check here too
+            check_model(self.embedder.model_id, corpus.model_id)
         qv = qvec if qvec is not None else self.embed_query(query)
         return search(corpus, self.store, qv, query, filters, k, mode, kind, theme_filter)

@@ -116,6 +116,10 @@ def discard(
         if n not in keep:
             p.unlink(missing_ok=True)
             dropped.add(n)
+    for p in data_dir.glob("bm25-g*"):  # a generation's saved BM25 (ingest.lexical)
+        m = re.fullmatch(r"bm25-g(\d+)-.+", p.name)
+        if m and int(m.group(1)) not in keep and p.is_dir():
+            shutil.rmtree(p, ignore_errors=True)
     if dropped and chroma_dir is not None:
         sweep_segment_dirs(chroma_dir)
     return sorted(dropped)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from ingest import lexical
 from ingest.adapt import adapt_themes, enrichment_fingerprint, theme_assigner
 from ingest.catalog import Catalog, now_iso
 from ingest.config import Settings, SourceSpec
@@ -139,7 +140,7 @@ def run_ingest(
     embedder = embedder or get_embedder(settings)
     with ingest_lock(settings, who=who):
         live = settings.generation()
-        store = VectorStore(settings, embedder.model_id, embedder.dim, live.collection)
+        store = VectorStore(settings, embedder.model_id, embedder.dim, live.collection, "write")
         chroma_dir = None if settings.chroma_url else settings.data_dir / "chroma"
         _guard_disk(
             settings,
@@ -155,7 +156,9 @@ def run_ingest(
         if rebuild:
             gap_config = _check_rebuild(live, opened, summary, gap_config)
             target = live.next()
-            store = VectorStore(settings, embedder.model_id, embedder.dim, target.collection)
+            store = VectorStore(
+                settings, embedder.model_id, embedder.dim, target.collection, "write"
+            )
         gone = _guard_disk(
             settings,
             "writing the index",
@@ -303,6 +306,9 @@ def _write(
                 )
             if summary.added or summary.updated or summary.removed:
                 Catalog.bump(db, embedder.model_id)
+            if summary.added or summary.updated or summary.removed or lexical.stale(db, target):
+                # committed with the rows: the bot memory-maps it instead of building BM25
+                lexical.write(db, target, store.fetch_vectors, settings.dense_in_memory_max)
     finally:
         catalog.close()
     return writer.gone
@@ -347,12 +353,12 @@ class _Writer:
         self.db: Any = None
         self.read = 0
         self.gone: list[str] = []
-        # Chroma's write of one chunk overlaps the embedding of the next (14% of a cold ingest)
+        # the Chroma and catalog writes of one chunk overlap the embedding of the next
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cxbot-write")
         self._pending: Future[None] | None = None
 
     def wait(self) -> None:
-        """Block until the last Chroma write is done; re-raises its error."""
+        """Block until the last chunk's writes are done; re-raises their error."""
         if self._pending is not None:
             pending, self._pending = self._pending, None
             pending.result()
@@ -446,7 +452,13 @@ class _Writer:
             r.themes = t
             r.complaints = self.assigner.complaints(r.text, t, p) if r.kind == "verbatim" else []
         self.wait()
-        self._pending = self._pool.submit(self.store.upsert, changed, vectors, polarities)
+        self._pending = self._pool.submit(self._store, changed, vectors, polarities)
+
+    def _store(self, changed: list[Record], vectors: Any, polarities: list[int]) -> None:
+        """In the writer thread, Chroma first and the catalog last (its commit is the switch):
+        together 20-30% of a cold ingest's time, now spent while the model embeds the next
+        chunk. Every other use of the catalog connection waits for this (``wait``)."""
+        self.store.upsert(changed, vectors, polarities)
         Catalog.upsert(self.db, changed, polarities, self.fp)
 
 
@@ -463,11 +475,14 @@ def remove_source(settings: Settings, source: str, embedder: Embedder | None = N
                     f"There is no source named '{source}'.",
                     f"Indexed sources: {', '.join(sorted(known)) or '(none)'}.",
                 )
-            store = VectorStore(settings, embedder.model_id, embedder.dim)
+            store = VectorStore(settings, embedder.model_id, embedder.dim, mode="write")
             with catalog.transaction() as db:
                 Catalog.delete(db, ids)
                 db.execute("DELETE FROM sources WHERE source=?", (source,))
                 Catalog.bump(db, embedder.model_id)
+                lexical.write(
+                    db, settings.generation(), store.fetch_vectors, settings.dense_in_memory_max
+                )
             store.delete(ids)  # after the commit: answers stop citing them first
         finally:
             catalog.close()

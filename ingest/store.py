@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlparse
@@ -13,40 +12,56 @@ import numpy as np
 from ingest.catalog import now_iso
 from ingest.config import Settings
 from ingest.errors import ModelError, StoreBusyError, StoreError
-from ingest.locks import try_lock
+from ingest.locks import Mode, command_line, hold_store, release_stores
 from ingest.schema import Record
 
 WRITE_BATCH = 2000
 _CLIENTS: dict[str, Any] = {}
-_LOCKS: dict[str, Any] = {}
 
 
-def _own_store(settings: Settings) -> Any:
-    """Take the embedded store for this process, or fail at once with what to do.
+def _who(h: dict[str, object]) -> str:
+    return f"pid {h.get('pid', '?')}: `{h.get('cmd', 'cxbot')}`, since {h.get('since', '?')}"
 
-    A second PersistentClient on the same folder (say `cxbot ingest` while `cxbot serve` runs)
-    can block for minutes or corrupt the store, so only one process may open it; the kernel
-    drops the lock when the holder exits, even on kill -9.
+
+def _own_store(settings: Settings, mode: Mode) -> None:
+    """Hold the embedded store for reading (shared) or writing (alone), or fail at once
+    saying who holds it and what to do.
+
+    Any number of processes may read it (`cxbot ask`, `gaps`, `serve`); a writer (`cxbot
+    ingest`, `themes`, `remove`) needs it alone, because a write under a reader's open client
+    can block for minutes or corrupt the store. The kernel drops the lock when a holder exits,
+    even on kill -9.
     """
-    cmd = " ".join(["cxbot", *sys.argv[1:2]]) if sys.argv else "cxbot"
-    fh, info = try_lock(
-        settings.data_dir / "store.lock", {"pid": os.getpid(), "cmd": cmd, "since": now_iso()}
+    holders = hold_store(
+        settings.data_dir, mode, {"pid": os.getpid(), "cmd": command_line(), "since": now_iso()}
     )
-    if fh is None:
+    if holders is None:
+        return
+    who = "; ".join(_who(h) for h in holders[:3]) or "a process that just exited; retry"
+    server = (
+        f"or run Chroma as a server (`chroma run --path {settings.data_dir / 'chroma'}`) and "
+        "set CXBOT_CHROMA_URL for every process."
+    )
+    if mode == "read":
         raise StoreBusyError(
-            f"The embedded store in {settings.data_dir} is open in another process "
-            f"(pid {info.get('pid', '?')}: `{info.get('cmd', 'cxbot')}`, since "
-            f"{info.get('since', '?')}); two processes on one embedded store can hang or "
-            "corrupt it.",
-            "While the bot runs, re-index from Slack with `/cx reindex`; or run Chroma as a "
-            f"server (`chroma run --path {settings.data_dir / 'chroma'}`) and set "
-            "CXBOT_CHROMA_URL for both.",
+            f"The embedded store in {settings.data_dir} is open in another process that is "
+            f"writing it ({who}); reading it meanwhile can hang or return half an update.",
+            f"Ask again when that finishes; {server}",
         )
-    return fh
+    readers = [h for h in holders if h.get("mode") == "read"]
+    raise StoreBusyError(
+        f"The embedded store in {settings.data_dir} is open in another process "
+        f"({who}{'; ' + str(len(readers) - 3) + ' more' if len(readers) > 3 else ''}); "
+        "writing while another process has it open can hang or corrupt it.",
+        "While the bot runs, re-index from Slack with `/cx reindex`; wait for the other "
+        f"command to finish; {server}",
+    )
 
 
-def _client(settings: Settings) -> Any:
-    """One client per data dir / URL per process: Chroma dislikes two on one folder."""
+def _client(settings: Settings, mode: Mode = "read") -> Any:
+    """One client per data dir / URL per process: Chroma dislikes two on one folder. The
+    embedded store is opened only when a question or a write really needs it (the bot's
+    exact search reads vectors saved with the index, see ingest.lexical)."""
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
@@ -73,13 +88,12 @@ def _client(settings: Settings) -> Any:
         return _CLIENTS[key]
     path = settings.data_dir / "chroma"
     key = str(path.resolve())
+    path.mkdir(parents=True, exist_ok=True)
+    _own_store(settings, mode)  # also when the client is open: a reader may now write
     if key not in _CLIENTS:
-        path.mkdir(parents=True, exist_ok=True)
-        _LOCKS[key] = _own_store(settings)
         try:
             _CLIENTS[key] = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
         except Exception as exc:
-            _LOCKS.pop(key).close()
             msg = str(exc)
             if "lock" in msg.lower() or "busy" in msg.lower():
                 raise StoreBusyError(
@@ -93,9 +107,7 @@ def _client(settings: Settings) -> Any:
 def forget_clients() -> None:
     """Drop clients and release the store (tests, and a bot reconnecting after a failure)."""
     _CLIENTS.clear()
-    for fh in _LOCKS.values():
-        fh.close()
-    _LOCKS.clear()
+    release_stores()
 
 
 def _metadata(r: Record, polarity: int) -> dict[str, Any]:
@@ -117,28 +129,53 @@ def _metadata(r: Record, polarity: int) -> dict[str, Any]:
     return md
 
 
+def check_model(configured: str, stored: str | None) -> None:
+    """Vectors of two models in one search would return garbage: refuse, saying what to do."""
+    if stored and stored != configured:
+        raise ModelError(
+            f"The index was built with embedding model '{stored}', but '{configured}' is "
+            "configured; mixing them would return garbage.",
+            "Switch CXBOT_EMBEDDINGS back, or re-embed everything with the new model: "
+            "`cxbot ingest --rebuild --config sources.yaml` (the current index answers "
+            "until the rebuild is complete).",
+        )
+
+
 class VectorStore:
     """The vector index. It stores each record's embedding, text and filterable metadata."""
 
     def __init__(
-        self, settings: Settings, model_id: str, dim: int, name: str | None = None
+        self,
+        settings: Settings,
+        model_id: str,
+        dim: int,
+        name: str | None = None,
+        mode: Mode = "read",
     ) -> None:
         self.settings = settings
         self.model_id = model_id
         self.dim = dim
-        self.client = _client(settings)
+        # "write": ingest and theme edits hold the embedded store alone; "read": shared
+        self.mode: Mode = mode
         # a fixed collection (one generation), or None: the current generation's, looked up
         # on each use so a long-running bot follows a rebuild's switch
         self.name = name
         self._collection: Any = None
         self._siblings: dict[str, VectorStore] = {}
 
+    @property
+    def client(self) -> Any:
+        """Opened on first use, not at construction: most answers never touch Chroma."""
+        return _client(self.settings, self.mode)
+
     def at(self, name: str) -> VectorStore:
         """The same store pinned to one collection (the generation a corpus was loaded from)."""
         if name == self.name:
             return self
         if name not in self._siblings:
-            self._siblings[name] = VectorStore(self.settings, self.model_id, self.dim, name)
+            self._siblings[name] = VectorStore(
+                self.settings, self.model_id, self.dim, name, self.mode
+            )
         return self._siblings[name]
 
     def _error(self, action: str, exc: Exception, hint: str) -> StoreError:
@@ -166,6 +203,8 @@ class VectorStore:
 
     def collection(self, create: bool = True) -> Any:
         name = self.name or self.settings.generation().collection
+        if create:
+            _client(self.settings, "write")  # a reader that writes takes the store alone
         if self._collection is not None and self._collection.name == name:
             return self._collection
         try:
@@ -183,15 +222,7 @@ class VectorStore:
                     "Nothing has been indexed yet.", "Run `cxbot ingest` first (or `make demo`)."
                 ) from None
             raise self._error(f"opening collection '{name}'", exc, "Try again.") from None
-        stored = (col.metadata or {}).get("model_id")
-        if stored and stored != self.model_id:
-            raise ModelError(
-                f"The index was built with embedding model '{stored}', but '{self.model_id}' is "
-                "configured; mixing them would return garbage.",
-                "Switch CXBOT_EMBEDDINGS back, or re-embed everything with the new model: "
-                "`cxbot ingest --rebuild --config sources.yaml` (the current index answers "
-                "until the rebuild is complete).",
-            )
+        check_model(self.model_id, (col.metadata or {}).get("model_id"))
         self._collection = col
         return col
 

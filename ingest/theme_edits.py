@@ -128,7 +128,7 @@ def _write(settings: Settings, tax: Taxonomy, embedder: Embedder | None = None) 
     path = _catalog(settings)
     with ingest_lock(settings, who="themes"):
         store = VectorStore(
-            settings, embedder.model_id, embedder.dim, settings.generation().collection
+            settings, embedder.model_id, embedder.dim, settings.generation().collection, "write"
         )
         catalog = Catalog(path)
         try:
@@ -252,7 +252,7 @@ def discover(settings: Settings, embedder: Embedder | None = None) -> ThemeChang
     path = _catalog(settings)
     with ingest_lock(settings, who="themes"):
         store = VectorStore(
-            settings, embedder.model_id, embedder.dim, settings.generation().collection
+            settings, embedder.model_id, embedder.dim, settings.generation().collection, "write"
         )
         return discover_and_apply(settings, path, store, embedder)
 

@@ -483,11 +483,6 @@ def analyse(
     )
 
 
-def record_fields(corpus: Any, i: int) -> dict[str, Any]:
-    """A record's stored fields (source, location, facts) by its corpus index."""
-    return corpus.rows[i]
-
-
 @dataclass
 class _Scoping:
     """What matching a metric line to verbatims needs: the base mask (time and source
@@ -543,7 +538,7 @@ def _score_side(index: Index, items: list[tuple[MetricFact, int]], sc: _Scoping)
     out: list[ScoreGap] = []
     seen: set[tuple[str, str]] = set()
     for f, ridx in items:
-        rec = record_fields(corpus, ridx)
+        rec = corpus.record(ridx)
         measure = measure_for(f)
         if measure is None:
             sc.problems.append(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +13,7 @@ from bot.corpus import clear_cache
 from bot.engine import Engine
 from ingest.catalog import Catalog
 from ingest.config import SourceSpec
-from ingest.errors import StoreBusyError, StoreError
+from ingest.errors import StoreError
 from ingest.pipeline import Job, run_ingest
 from ingest.store import VectorStore, forget_clients
 from tests.chroma_server import ChromaServer
@@ -147,16 +146,3 @@ def test_second_process_on_the_embedded_store_fails_fast(tmp_path: Path) -> None
     )
     assert r.returncode == 0, r.stderr
     assert '"unchanged": 1032' in r.stdout
-
-
-def test_owner_lock_names_the_holder(tmp_path: Path) -> None:
-    from ingest.store import _own_store
-
-    s = make_settings(tmp_path / "d")
-    s.data_dir.mkdir(parents=True)
-    held = _own_store(s)
-    try:
-        with pytest.raises(StoreBusyError, match=f"pid {os.getpid()}"):
-            _own_store(s)
-    finally:
-        held.close()

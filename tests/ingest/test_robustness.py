@@ -264,7 +264,11 @@ def test_full_disk_mid_rebuild_keeps_the_old_index_answering(tmp_path: Path) -> 
         question = "Where do customers disagree with our delivery stats?"
         before = json.loads(cxbot(s, "ask", question, "--json").stdout)
 
-        shutil.rmtree(s.data_dir / "cache")  # the next ask must fail to write its cache too
+        # as in an index from before saved vectors: the next ask must fetch them from Chroma
+        # and fail to write its cache too
+        shutil.rmtree(s.data_dir / "cache", ignore_errors=True)
+        for saved in s.data_dir.glob("bm25-g*/vectors.npy"):
+            saved.unlink()
         filler = fill(disk, leave_kb=1500)
         failed = cxbot(s, "ingest", "--config", config, "--rebuild")
         assert failed.returncode == 2
