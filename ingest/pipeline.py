@@ -37,7 +37,8 @@ from ingest.errors import (
 from ingest.generations import Generation, discard, switch
 from ingest.loaders import iter_survey, load_metrics
 from ingest.locks import ingest_lock
-from ingest.reading import read
+from ingest.reading import Reading, read, read_many
+from ingest.reading_model import bundled
 from ingest.redact import redact
 from ingest.schema import IngestSummary, Record, Rejected
 from ingest.scores import SCALE
@@ -433,20 +434,19 @@ class _Writer:
     ) -> None:
         """Enrich, embed and write. ``reuse_vectors``: the texts are unchanged (a new taxonomy
         or sentiment rule), so their stored vectors are read back instead of recomputed: the
-        model is 79% of an ingest."""
-        polarities = []
-        names = tuple(sorted({v for r in changed for v in r.segments.values()}))
-        for r in changed:
-            reading = read(r.text, r.score, scale, names)
-            r.sentiment = reading.sentiment
-            r.intent = reading.intent if r.kind == "verbatim" else "other"
-            polarities.append(reading.polarity)
+        model is 79% of an ingest. The reading comes after the vectors: it reads them."""
         vectors = None
         if reuse_vectors:
             self.wait()  # the previous chunk's write first: one Chroma call at a time
             vectors = self.store.fetch_vectors([r.id for r in changed])
         if vectors is None:  # not asked, or some are missing from Chroma: embed them
             vectors = self.embedder.embed([r.text for r in changed])
+        polarities = []
+        names = tuple(sorted({v for r in changed for v in r.segments.values()}))
+        for r, reading in zip(changed, self._read(changed, vectors, scale, names), strict=True):
+            r.sentiment = reading.sentiment
+            r.intent = reading.intent if r.kind == "verbatim" else "other"
+            polarities.append(reading.polarity)
         themes = self.assigner.assign([r.text for r in changed], vectors)
         for r, t, p in zip(changed, themes, polarities, strict=True):
             r.themes = t
@@ -460,6 +460,17 @@ class _Writer:
         chunk. Every other use of the catalog connection waits for this (``wait``)."""
         self.store.upsert(changed, vectors, polarities)
         Catalog.upsert(self.db, changed, polarities, self.fp)
+
+    def _read(
+        self, changed: list[Record], vectors: Any, scale: float | None, names: tuple[str, ...]
+    ) -> list[Reading]:
+        """The learned reading when the vectors are the ones it was fitted on, else the rules."""
+        model = bundled()
+        if model.fits(self.embedder.model_id, self.embedder.dim):
+            return read_many(
+                [r.text for r in changed], vectors, [r.score for r in changed], scale, names, model
+            )
+        return [read(r.text, r.score, scale, names) for r in changed]
 
 
 def remove_source(settings: Settings, source: str, embedder: Embedder | None = None) -> int:

@@ -1,7 +1,13 @@
 """How one verbatim reads: polarity (negative / neutral / positive) and intent (complaint,
 request, praise, question, other), computed once at ingest, offline, on CPU.
 
-VADER alone read 41% of negative airline tweets as positive. Three reasons, three fixes:
+Version 3 (`read_many`): a learned reading over the MiniLM vector ingest already computes,
+with the rules below as extra features (`ingest.reading_model`, fitted on a training set
+written for cxbot: `ingest/reading_data/README.md`). The rules alone (version 2, `read`) remain
+the reading for vectors from another embedder. In both, the respondent's own score wins.
+
+Version 2, the rules. VADER alone read 41% of negative airline tweets as positive. Three
+reasons, three fixes:
 - names carry no sentiment: "@united my flight is delayed" scored +0.23 because VADER's lexicon
   gives "united" +1.8. Handles, links and the index's own segment values (brands, products,
   places) are removed before scoring.
@@ -18,10 +24,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
+import numpy as np
+
+from ingest.reading_model import ReadingModel, bundled
 from ingest.sentiment import NEGATIVE, POSITIVE, compound
 
 Intent = Literal["complaint", "request", "praise", "question", "other"]
-READING_VERSION = "2"  # part of the enrichment fingerprint: a new version re-reads every record
+# part of the enrichment fingerprint: a new version re-reads every record from its stored vector
+READING_VERSION = "3"
 
 _URL = re.compile(r"https?://\S+|www\.\S+", re.I)
 _HANDLE = re.compile(r"@\w+")
@@ -111,6 +121,68 @@ def high_score(score: float | None, scale: float | None) -> bool:
     if score is None or not scale:
         return False
     return score >= (4 if scale == 5 else 9 if scale == 10 else 80)
+
+
+def rule_features(words: str, s: float | None = None) -> list[float]:
+    """What the rules see in cleaned words, as features for the learned reading."""
+    s = compound(words) if s is None else s
+    problems = len(_PROBLEM.findall(words))
+    return [
+        s,
+        min(problems, 3) / 3,
+        float(bool(_PRAISE.search(words))),
+        float(bool(_REQUEST.search(words))),
+        float("?" in words),
+    ]
+
+
+RULE_FEATURES = ("vader_compound", "problem_words", "praise_word", "request_word", "question_mark")
+
+
+def read_many(
+    texts: list[str],
+    vectors: np.ndarray,
+    scores: list[float | None] | None = None,
+    scale: float | None = None,
+    names: tuple[str, ...] = (),
+    model: ReadingModel | None = None,
+) -> list[Reading]:
+    """Version 3: the learned reading of a chunk from its MiniLM vectors (one matrix product
+    per head). The score still wins: 1-2 of 5 (0-6 of 10) is negative; a high score is
+    positive unless the text itself reads negative."""
+    model = model or bundled()
+    scores = scores if scores is not None else [None] * len(texts)
+    words = [clean(t, names) for t in texts]
+    sent = [compound(w) for w in words]
+    rules = np.array([rule_features(w, s) for w, s in zip(words, sent, strict=True)], np.float32)
+    x = model.features(np.asarray(vectors), rules.reshape(len(texts), len(RULE_FEATURES)))
+    p_pol = model.polarity.proba(x)
+    p_int = model.intent.proba(x)
+    value = {"negative": -1, "neutral": 0, "positive": 1}
+    out = []
+    for i, score in enumerate(scores):
+        pol = value[model.polarity.classes[int(p_pol[i].argmax())]]
+        if low_score(score, scale):
+            pol = -1
+        elif high_score(score, scale) and pol >= 0:
+            pol = 1
+        out.append(Reading(sent[i], pol, _intent(pol, p_int[i], model.intent.classes)))
+    return out
+
+
+def _intent(pol: int, p: np.ndarray, classes: tuple[str, ...]) -> Intent:
+    """A negative verbatim is a complaint (what answers and gaps count); otherwise the most
+    likely of the other intents, praise only when the reading is positive."""
+    if pol < 0:
+        return "complaint"
+    ranked = [classes[j] for j in np.argsort(-p)]
+    for c in ranked:
+        if c == "complaint" or (c == "praise" and pol <= 0):
+            continue
+        if c == "other" and pol > 0:
+            return "praise"  # positive and nothing asked: praise, as in version 2
+        return c  # type: ignore[return-value]
+    return "other"
 
 
 def read(

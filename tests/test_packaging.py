@@ -39,6 +39,7 @@ def test_wheel_carries_its_data_and_answers_when_installed(
         assert f"prompts/{prompt.name}" in names
     assert "ingest/taxonomy.yaml" in names
     assert "ingest/models/all-MiniLM-L6-v2/tokenizer.json" in names
+    assert "ingest/models/reading.npz" in names  # the learned reading ships; ingest never trains
     entry = next(n for n in names if n.endswith("entry_points.txt"))
     assert "cxbot = bot.cli:main" in zipfile.ZipFile(wheel).read(entry).decode()
 

@@ -226,3 +226,57 @@ def test_new_taxonomy_rethemes_every_record_without_embedding_them_again(
     assert "couriers" in got["metadatas"][0]["themes"]
     again = get_embedder(custom).embed([ROWS[1][2]])[0]
     assert float(np.dot(got["embeddings"][0], again)) > 0.999  # the vector itself is kept
+
+
+UPGRADE_ROWS = [
+    ("1", "North", "Great, another delay on my parcel, thanks a lot"),
+    ("2", "North", "Third time I've asked for a refund for the broken lamp"),
+    ("3", "South", "The courier was lovely and the parcel came a day early"),
+    ("4", "South", "Could you deliver to my work address next time?"),
+]
+
+
+def test_a_new_reading_version_rereads_stored_records_without_embedding_them(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An index written by reading version 2 (the rules) is re-read by the learned reading
+    at the next ingest, from the vectors already in Chroma."""
+    import dataclasses
+
+    import ingest.adapt
+    import ingest.pipeline
+    from ingest.reading import read, read_many
+    from ingest.reading_model import bundled
+
+    src = write_csv(tmp_path / "s.csv", UPGRADE_ROWS)
+    with monkeypatch.context() as old:  # what version 2 wrote: rules only, its fingerprint
+        old.setattr(ingest.adapt, "ENRICHMENT_VERSION", "1.r2")
+        rules_only = dataclasses.replace(bundled(), model_id="none")
+        old.setattr(ingest.pipeline, "bundled", lambda: rules_only)
+        ingest_file(settings, src)
+    cat = Catalog(settings.catalog_path)
+    before = {r["id"]: (r["polarity"], r["intent"]) for r in cat.rows()}
+    cat.close()
+    assert before == {f"s.csv:{i}": (read(t).polarity, read(t).intent) for i, _, t in UPGRADE_ROWS}
+
+    counting = CountingEmbedder(get_embedder(settings))
+    summary = run_ingest(
+        [Job(SourceSpec(kind="survey", path=str(src)))], settings, embedder=counting
+    )
+    assert (summary.updated, summary.unchanged, summary.added) == (4, 0, 0)
+    assert counting.texts == []  # nothing embedded again
+    e = get_embedder(settings)
+    col = VectorStore(settings, e.model_id, e.dim).collection(create=False)
+    ids = [f"s.csv:{i}" for i, _, _ in UPGRADE_ROWS]
+    got = col.get(ids=ids, include=["metadatas", "embeddings"])
+    order = [got["ids"].index(i) for i in ids]
+    vectors = np.array([got["embeddings"][k] for k in order])
+    stored_polarity = [got["metadatas"][k]["polarity"] for k in order]
+    want = read_many([t for _, _, t in UPGRADE_ROWS], vectors, names=("North", "South"))
+    cat = Catalog(settings.catalog_path)
+    after = {r["id"]: (r["polarity"], r["intent"]) for r in cat.rows()}
+    cat.close()
+    assert after == {i: (w.polarity, w.intent) for i, w in zip(ids, want, strict=True)}
+    assert stored_polarity == [w.polarity for w in want]
+    assert after != before  # the sarcastic "Great, another delay ... thanks" now reads negative
+    assert after["s.csv:1"] == (-1, "complaint")
