@@ -25,6 +25,7 @@ MAX_CLUSTERS = 24
 SAMPLE_MAX = 20_000  # k-means on a sample; every record is then assigned by similarity
 EXAMPLES = 6
 PARENTS_PER_CLUSTER = 1 / 3  # about three discovered themes under each parent
+UBIQUITOUS = 0.4  # a word in more than this share of the texts never names a theme
 
 _URL = re.compile(r"https?://\S+|www\.\S+")
 _HANDLE = re.compile(r"[@#]\w+")
@@ -142,8 +143,15 @@ def discover(
     vocab = np.array(cv.get_feature_names_out())
     # a theme is a topic, not a feeling: words of the sentiment lexicon never name one
     feeling = _feeling_words()
-    nameable = np.array([not any(w in feeling for w in v.split()) for v in vocab])
     binary = (dtm > 0).astype(np.float32)
+    # a word most of the texts use ("order" in "(order 123)", the brand, the product) tells the
+    # clusters apart from nothing: it never names one, alone or in a phrase
+    df = np.asarray(binary.sum(axis=0)).ravel() / max(1, n)
+    where = {str(v): i for i, v in enumerate(vocab)}
+    common = {w for w, i in where.items() if " " not in w and df[i] > UBIQUITOUS}
+    nameable = np.array(
+        [not any(w in feeling or w in common for w in v.split()) for v in vocab], dtype=bool
+    )
 
     kept = [c for c in range(k) if int((label_of == c).sum()) >= min_size]
     if not kept:

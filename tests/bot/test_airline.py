@@ -64,7 +64,10 @@ def test_on_time_gap_is_found_and_holds_up_against_the_labels(airline_engine: En
     report = analyse(airline_engine, metric="on_time_pct")
     top = report.gaps[0]
     assert (top.segment, top.rank, top.fact.value) == ("Delta", 1, 77.99)
-    assert top.significant
+    # Delta's complaints raise lateness more than the rest's. Under the learned reading (v3)
+    # more tweets count as complaining on both sides and the difference is z ~1.4, no longer
+    # beyond noise at this n; the answer says so ("not significant at this n")
+    assert top.mix > top.rest_share and top.z > 1.0
     # the figures recount from the index
     corpus = airline_engine.corpus()
     delta = (corpus.kind == "verbatim") & (corpus.segments["airline"] == "Delta")
