@@ -6,7 +6,12 @@ acknowledgement and answer latency, answers per request (must be exactly one: on
 question, one greeting per assistant thread, one views.publish per Home open) and errors. Stops
 by itself; sends nothing off this machine.
 
-    python -m benchmarks.slack_load [--users 50] [--seconds 60] [--out docs/load.md]
+    python -m benchmarks.slack_load [--users 50] [--seconds 60] [--replicas 2]
+
+--replicas 2: two `cxbot serve` processes sharing one CXBOT_DATABASE_URL (a PostgreSQL started
+for the run) and the demo data dir (the catalog); every event is delivered to BOTH at once (a
+retry landing on the other replica, or Socket Mode connections spread), slash commands go to
+one of them in turn (a load balancer). Each event must still be answered exactly once.
 """
 
 from __future__ import annotations
@@ -169,9 +174,9 @@ def home_turn(sender: SlackSender, fake: FakeSlack, user: int, n: int, out: list
     out.append(s)
 
 
-def demo_index(root: Path) -> Path:
+def demo_index(root: Path, **extra: str) -> Path:
     data = root / "data"
-    env = child_env({"CXBOT_DATA_DIR": str(data)}, drop=("CXBOT_", "SLACK_"))
+    env = child_env({"CXBOT_DATA_DIR": str(data), **extra}, drop=("CXBOT_", "SLACK_"))
     subprocess.run(
         [
             sys.executable,
@@ -189,7 +194,7 @@ def demo_index(root: Path) -> Path:
     return data
 
 
-def start_bot(data: Path, fake: FakeSlack, port: int) -> subprocess.Popen[str]:
+def start_bot(data: Path, fake: FakeSlack, port: int, **env: str) -> subprocess.Popen[str]:
     """`cxbot serve --http` on the demo data, healthy; its output discarded (under load a
     pipe nobody reads would fill and block it)."""
     proc = start_serve(
@@ -198,6 +203,7 @@ def start_bot(data: Path, fake: FakeSlack, port: int) -> subprocess.Popen[str]:
         ["--http", "--port", str(port)],
         output=subprocess.DEVNULL,
         SLACK_SIGNING_SECRET=SECRET,
+        **env,
     )
     try:
         wait_healthy(proc, port, timeout=120)
@@ -257,6 +263,38 @@ def user_loop(
             samples.append(s)
 
 
+class TwoReplicas(SlackSender):
+    """Sends each event to both replicas at once (the first one's response is the one
+    reported; the other's ack is kept in ``echo_ms``); anything else to one in turn."""
+
+    def __init__(self, urls: list[str], fake: FakeSlack) -> None:
+        super().__init__(urls[0], fake)
+        self.urls = urls
+        self.echo_ms: list[float] = []
+        self._turn = 0
+        self._lock = threading.Lock()
+
+    def send(
+        self, body: bytes, content_type: str, headers=None, path="/slack/events", method="POST"
+    ):  # type: ignore[no-untyped-def,override]
+        if content_type != "application/json":  # a command or a click: the balancer picks one
+            with self._lock:
+                self._turn += 1
+                self.url = self.urls[self._turn % 2]
+            return SlackSender(self.url, self.fake).send(body, content_type, headers, path, method)
+        echo: list[Any] = []
+        other = SlackSender(self.urls[1], self.fake)
+        t = threading.Thread(
+            target=lambda: echo.append(other.send(body, content_type, headers, path, method))
+        )
+        t.start()
+        first = SlackSender(self.urls[0], self.fake).send(body, content_type, headers, path, method)
+        t.join(15)
+        with self._lock:
+            self.echo_ms.extend(e.ms if e.status == 200 else 1e9 for e in echo)
+        return first
+
+
 def _summary(ms: list[float]) -> dict[str, float]:
     return {k: round(v, 1) for k, v in percentiles(ms).items() if k != "n"}
 
@@ -277,15 +315,26 @@ def kind_summary(samples: list[Sample], counts: dict[str, int]) -> dict[str, Any
     }
 
 
-def run(users: int, seconds: float) -> dict[str, object]:
+def run(users: int, seconds: float, replicas: int = 1) -> dict[str, object]:
     root = Path(tempfile.mkdtemp(prefix="cxbot-load-"))
     fake = FakeSlack()
-    proc = None
+    procs: list[subprocess.Popen[str]] = []
+    pg = chroma = None
     try:
-        data = demo_index(root)
-        port = free_port()
-        proc = start_bot(data, fake, port)
-        sender = SlackSender(f"http://127.0.0.1:{port}", fake)
+        env: dict[str, str] = {}
+        if replicas > 1:  # the embedded Chroma store allows one process: a server for both
+            from tests.chroma_server import ChromaServer
+            from tests.fakes.postgres import PostgresServer
+
+            chroma = ChromaServer(root / "chroma").start()
+            env["CXBOT_CHROMA_URL"] = chroma.url
+            pg = PostgresServer()
+            env["CXBOT_DATABASE_URL"] = pg.database()
+        data = demo_index(root, **env)
+        ports = [free_port() for _ in range(replicas)]
+        procs = [start_bot(data, fake, p, **env) for p in ports]
+        urls = [f"http://127.0.0.1:{p}" for p in ports]
+        sender = TwoReplicas(urls, fake) if replicas > 1 else SlackSender(urls[0], fake)
         samples: list[Sample] = []
         lock = threading.Lock()
         stop_at = time.monotonic() + seconds
@@ -318,14 +367,23 @@ def run(users: int, seconds: float) -> dict[str, object]:
             "unanswered": sum(s.answer_ms is None for s in samples),
             "answer_ms": _summary(answered),
             "answers_per_s": round(len(answered) / wall, 2) if wall else None,
+            "replicas": replicas,
+            "events_delivered_twice": len(getattr(sender, "echo_ms", [])),
+            "second_deliveries_acked_within_3s": sum(
+                ms <= 3000 for ms in getattr(sender, "echo_ms", [])
+            ),
             "kinds": {
                 k: kind_summary([s for s in samples if s.kind == k], answers_per_channel)
                 for k in KINDS
             },
         }
     finally:
-        if proc is not None:
+        for proc in procs:
             stop_process(proc)
+        if pg is not None:
+            pg.close()
+        if chroma is not None:
+            chroma.stop()
         fake.close()
         shutil.rmtree(root, ignore_errors=True)
 
@@ -412,9 +470,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--users", type=int, default=50)
     ap.add_argument("--seconds", type=float, default=60.0)
+    ap.add_argument("--replicas", type=int, choices=(1, 2), default=1)
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
-    result = run(args.users, args.seconds)
+    result = run(args.users, args.seconds, args.replicas)
     print(json.dumps(result, indent=2))
 
 
