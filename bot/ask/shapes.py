@@ -15,7 +15,7 @@ import numpy as np
 
 from bot.analysis.stats import Z95, two_prop_z
 from bot.analysis.trends import ThemeChange, period_changes, periods
-from bot.citations import CitationBook, pct, refs, scope_label
+from bot.citations import CitationBook, Hit, pct, refs, scope_label
 from bot.filters import Filters
 from ingest.errors import CxbotError
 
@@ -356,8 +356,6 @@ def mention_lines(
 ) -> bool:
     """'How often do shoppers mention see-through fabric?' with no theme for it: the verbatims
     in scope that use every word looked for (stemmed, as search matches them), counted."""
-    from bot.citations import Hit
-
     corpus = index.corpus()
     f = u.filters
     scope = f.mask(corpus)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -312,8 +313,6 @@ def find_segments(question: str, corpus: Corpus) -> dict[str, list[str]]:
 def _loose_match(nv: str, q: str, values: list[str]) -> bool:
     """Names as people type them: "sweater buyers" (Sweaters), "northern customers" (North),
     "Virgin" (Virgin America, when no other value starts so), "soutwest" (Southwest)."""
-    import difflib
-
     forms = {nv[:-2] if nv.endswith("es") else "", nv[:-1] if nv.endswith("s") else "", nv + "s"}
     if " " not in nv and nv in ("north", "south", "east", "west"):
         forms.add(nv + "ern")
