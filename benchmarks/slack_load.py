@@ -407,36 +407,22 @@ def tables(r: dict[str, Any]) -> str:
         v = d.get(k)
         return "n/a" if v is None or v != v else f"{v:,.0f}"
 
-    rows = []
-    for kind, k in r["kinds"].items():
-        if not k["requests"]:
-            continue
-        rows.append(
-            [
-                kind,
-                f"{k['requests']:,}",
-                f"{k['acked_within_3s']:,}/{k['requests']:,}",
-                ms(k["ack_ms"], "p95"),
-                ms(k["ack_ms"], "max"),
-                f"{k['answered_exactly_once']:,}/{k['requests']:,}",
-                str(k["duplicates"]),
-                str(k["unanswered"]),
-                ms(k["answer_ms"], "p50"),
-                ms(k["answer_ms"], "p95"),
-            ]
-        )
-    total = [
-        "**all**",
-        f"{r['requests']:,}",
-        f"{r['acked_within_3s']:,}/{r['requests']:,}",
-        ms(r["ack_ms"], "p95"),
-        ms(r["ack_ms"], "max"),
-        f"{r['answered_exactly_once']:,}/{r['requests']:,}",
-        str(r["duplicates"]),
-        str(r["unanswered"]),
-        ms(r["answer_ms"], "p50"),
-        ms(r["answer_ms"], "p95"),
-    ]
+    def cells(label: str, k: dict[str, Any]) -> list[str]:
+        return [
+            label,
+            f"{k['requests']:,}",
+            f"{k['acked_within_3s']:,}/{k['requests']:,}",
+            ms(k["ack_ms"], "p95"),
+            ms(k["ack_ms"], "max"),
+            f"{k['answered_exactly_once']:,}/{k['requests']:,}",
+            str(k["duplicates"]),
+            str(k["unanswered"]),
+            ms(k["answer_ms"], "p50"),
+            ms(k["answer_ms"], "p95"),
+        ]
+
+    rows = [cells(kind, k) for kind, k in r["kinds"].items() if k["requests"]]
+    total = cells("**all**", r)
     head = [
         "kind",
         "requests",
