@@ -8,7 +8,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -34,7 +34,7 @@ def settings() -> Settings:
     return Settings()
 
 
-def fail(exc: CxbotError, code: int = 2) -> None:
+def fail(exc: CxbotError, code: int = 2) -> NoReturn:
     err.print(f"[bold red]Error:[/] {exc}", markup=True)
     raise typer.Exit(code)
 
@@ -122,7 +122,6 @@ def ingest(
         summary = _run_with_progress(run_ingest, jobs, s, gap_cfg, rebuild)
     except CxbotError as exc:
         fail(exc)
-        return
     if as_json:
         out.print_json(summary.model_dump_json())
     else:
@@ -209,10 +208,8 @@ def ask(
         a = Engine(settings()).ask(question, segment=segment, limit=limit)
     except QuestionError as exc:
         fail(exc)
-        return
     except CxbotError as exc:
         fail(exc)
-        return
     if as_json:
         print(json.dumps(a.as_dict(), ensure_ascii=False, indent=2))
     else:
@@ -241,7 +238,6 @@ def gaps(
         report = analyse(engine, metric=metric, segment=segment)
     except CxbotError as exc:
         fail(exc)
-        return
     if as_json:
         from bot.analysis.gaps import cite_gaps, cite_score_gaps
         from bot.citations import CitationBook
@@ -289,7 +285,6 @@ def drivers(
         return
     except CxbotError as exc:
         fail(exc)
-        return
     enough = report.score.n >= engine.settings.min_segment_n
     if as_json:
         book = CitationBook(corpus, 40)
@@ -336,7 +331,6 @@ def stats(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
         data = index_stats(settings())
     except CxbotError as exc:
         fail(exc)
-        return
     if as_json:
         print(json.dumps(data, ensure_ascii=False, indent=2))
         return
@@ -369,7 +363,6 @@ def remove(
         n = remove_source(settings(), source)
     except CxbotError as exc:
         fail(exc)
-        return
     out.print(f"Removed {n:,} records of '{source}'.")
 
 
@@ -510,7 +503,6 @@ def themes_list(as_json: JsonOpt = False) -> None:
         rows, cov = theme_rows(settings()), coverage_line(settings())
     except CxbotError as exc:
         fail(exc)
-        return
     if as_json:
         print(json.dumps({"themes": rows, "coverage": cov}, ensure_ascii=False, indent=2))
         return
@@ -533,7 +525,6 @@ def themes_show(theme: str, as_json: JsonOpt = False) -> None:
         d = describe(settings(), theme)
     except CxbotError as exc:
         fail(exc)
-        return
     if as_json:
         print(json.dumps(d, ensure_ascii=False, indent=2))
         return
@@ -553,7 +544,6 @@ def themes_discover(as_json: JsonOpt = False) -> None:
         change = discover(settings())
     except CxbotError as exc:
         fail(exc)
-        return
     _change(change, as_json)
 
 
@@ -566,7 +556,6 @@ def themes_rename(theme: str, label: str, as_json: JsonOpt = False) -> None:
         tid, change = rename(settings(), theme, label)
     except CxbotError as exc:
         fail(exc)
-        return
     _change(change, as_json, theme=tid, label=label)
 
 
@@ -583,7 +572,6 @@ def themes_merge(
         tid, change = merge(settings(), themes, label)
     except CxbotError as exc:
         fail(exc)
-        return
     _change(change, as_json, theme=tid)
 
 
@@ -600,7 +588,6 @@ def themes_split(
         ids, change = split(settings(), theme, parts)
     except CxbotError as exc:
         fail(exc)
-        return
     _change(change, as_json, themes=ids)
 
 
@@ -617,7 +604,6 @@ def themes_export(
         n = export(settings(), path)
     except CxbotError as exc:
         fail(exc)
-        return
     out.print(f"wrote {n} themes to {path}")
 
 
@@ -630,7 +616,6 @@ def themes_apply(path: Path, as_json: JsonOpt = False) -> None:
         change = apply(settings(), path)
     except CxbotError as exc:
         fail(exc)
-        return
     _change(change, as_json)
 
 
@@ -650,7 +635,6 @@ def db_upgrade() -> None:
         done = upgrade(settings())
     except CxbotError as exc:
         fail(exc)
-        return
     for db, found, now in done:
         was = "created" if found is None else f"version {found}"
         verb = "up to date" if found == now else f"{was} -> version {now}"
@@ -671,7 +655,6 @@ def db_copy(
         done = copy_sqlite(settings(), from_dir)
     except CxbotError as exc:
         fail(exc)
-        return
     if not done:
         out.print("No SQLite state files found: nothing to copy.", markup=False)
     for table, copied, kept in done:
