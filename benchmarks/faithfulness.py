@@ -32,6 +32,7 @@ import json
 import re
 import sys
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -269,6 +270,14 @@ class Checker:
         self._citations(list(cites.values()), v)
         ctx = LineContext(self.view, Scope(), cites, v)
         check_score_move(ctx, doc, self.raw, self.settings.min_segment_n)
+        if doc.get("score_gaps"):  # internal scores vs the customers' own, in the period
+            p = doc["period"]
+            period = Scope(
+                since=date.fromisoformat(p["since"]), until=date.fromisoformat(p["until"])
+            )
+            pctx = LineContext(self.view, period, cites, v)
+            for g in doc["score_gaps"]:
+                check_score_entry(pctx, g, self.raw)
         return v
 
     # -- `cxbot gaps --json`

@@ -152,8 +152,10 @@ class GapReport:
     scores: list[ScoreGap] = field(default_factory=list)  # internal score vs customers' own
 
     def score_dict(self, g: ScoreGap) -> dict[str, Any]:
-        cits = [c.as_dict() for c in (self.book.items if self.book else []) if c.n in g.citations]
-        return g.as_dict(cits)
+        # in the gap's own order (the report line first), not the book's: a verbatim cited
+        # earlier in the answer keeps its lower number
+        by_n = {c.n: c for c in (self.book.items if self.book else [])}
+        return g.as_dict([by_n[n].as_dict() for n in g.citations if n in by_n])
 
     @property
     def score_disagreements(self) -> list[ScoreGap]:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from slack_sdk.models.blocks import Block, DividerBlock, HeaderBlock, PlainTextObject
 
-from bot.analysis.gaps import analyse, humanise
+from bot.analysis.gaps import analyse, cite_score_gaps, humanise, score_gap_line
 from bot.analysis.score_moves import ScoreMove, cite_moves, move_lines, score_move
 from bot.analysis.stats import wilson
 from bot.analysis.trends import (
@@ -50,6 +50,10 @@ MAX_THEME_LINES = 3  # rising / falling themes shown
 QUOTES_MAX = 5  # representative verbatims: one per theme shown (3 most raised at least)
 MAX_CITATIONS = 24
 SHARE_NOTE = "share of the period's verbatims complaining about it, this period vs the previous"
+SCORE_GAP_HEAD = (
+    "Where customers score us differently from the report (the report's value lies outside "
+    "the customers' 95% interval for that segment and period)"
+)
 SCORE_NOTE = "this period vs the previous, over every scored verbatim of each"
 METHOD = (
     "Shares are of all dated verbatims in each period; changes are marked beyond noise at 95% "
@@ -99,6 +103,10 @@ class Digest:
     themes: list[ThemeChange]  # every theme, most complained about this period first
     gaps: list[GapItem] = field(default_factory=list)
     gap_note: str | None = None
+    # internal NPS / CSAT / rating lines that disagree with the customers' own score this
+    # period: the JSON of `cxbot gaps --json` "score_gaps" and the line shown for each
+    score_gaps: list[dict[str, Any]] = field(default_factory=list)
+    score_gap_text: list[str] = field(default_factory=list)
     score: ScoreMove | None = None  # None: no verbatim has a score (the section is left out)
     citations: list[Citation] = field(default_factory=list)
     freshness: str = ""
@@ -152,6 +160,7 @@ class Digest:
             "score": self.score.as_dict() if self.score and self.enough else None,
             "gaps": [g.as_dict() for g in self.gaps],
             "gap_note": self.gap_note,
+            "score_gaps": self.score_gaps,
             "citations": [c.as_dict() for c in self.citations],
             "freshness": self.freshness,
         }
@@ -229,6 +238,22 @@ def _gaps(index: Index, d: Digest, book: CitationBook) -> None:
         )
     for v in report.gaps[:MAX_GAPS]:
         d.gaps.append(_gap_item(index, d, book, report, v, before))
+    _score_gaps(index, d, book, report)
+
+
+def _score_gaps(index: Index, d: Digest, book: CitationBook, report: GapReport) -> None:
+    """Internal score lines (NPS, CSAT, rating) the period's customers disagree with, both
+    sides cited; agreeing ones are not news for a digest and are left to `cxbot gaps`."""
+    disagree = [g for g in report.scores if g.compared and g.disagrees][:MAX_GAPS]
+    if not disagree:
+        return
+    cite_score_gaps(index, report, book, _period_filter(d.period), max_items=len(disagree))
+    for g in disagree:
+        if g.citations:  # the citation budget was not spent: both sides can be shown
+            d.score_gaps.append(report.score_dict(g))
+            d.score_gap_text.append(score_gap_line(g))
+    if d.score_gaps and not d.gaps and d.gap_note:  # the note is about complaints only
+        d.gap_note = d.gap_note.replace("No perception gaps", "No complaint gaps", 1)
 
 
 def _sentiment(corpus: Corpus, i: int) -> float:
@@ -454,6 +479,9 @@ def render_text(d: Digest) -> str:
             lines += [f"  {x}" for x in gap_lines(d)]
         elif d.gap_note:
             lines.append(d.gap_note)
+        if d.score_gap_text:
+            lines.append(f"{SCORE_GAP_HEAD}:")
+            lines += [f"  {x}" for x in d.score_gap_text]
     if d.citations:
         lines.append("\nSources:")
         for c in d.citations:
@@ -495,6 +523,11 @@ def digest_blocks(d: Digest, note: str | None = None) -> tuple[list[dict[str, An
         else:
             text = bk.escape(d.gap_note or "")
         head += bk.sections(text, "digest-gaps")
+    if d.enough and d.score_gap_text:
+        text = f"*{SCORE_GAP_HEAD}*\n" + "\n".join(
+            "• " + bk.escape(x[2:] if x.startswith("- ") else x) for x in d.score_gap_text
+        )
+        head += bk.sections(text, "digest-score-gaps")
     body: list[Block] = []
     if d.citations:
         body.append(DividerBlock())

@@ -56,7 +56,7 @@ def test_default_period_is_the_last_7_days_of_data(
     text = render_text(d)
     assert text.startswith("CX digest: 25–31 Oct 2026 vs 18–24 Oct 2026")
     assert "Rising complaints" in text and "most raised this period" in text
-    assert 3 <= sum(c.kind == "verbatim" for c in d.citations) <= 5
+    assert 3 <= sum(len(t.citations) for t in d.themes) <= 5  # one quote per theme shown
 
 
 def test_too_little_data_is_said_not_turned_into_trends(

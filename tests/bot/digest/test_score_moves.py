@@ -180,3 +180,37 @@ def test_faithfulness_checker_recounts_the_score_move(planted: Engine) -> None:
     late["impact_now"] += 5
     failed = {c.what for c in checker.check(bad).failures}
     assert "score move: now n" in failed and "score move: lateness impact now" in failed
+
+
+def test_demo_digest_shows_the_internal_nps_its_customers_disagree_with(
+    demo_engine: Engine, fake: FakeSlack, tmp_path: Path
+) -> None:
+    """The demo's KPI export says North NPS 32 for October; North's own survey answers in the
+    digest week give far less. The digest says so, cites both sides, and the checker recounts
+    the customers' side from the raw rows of that week."""
+    from benchmarks.faithfulness import Checker
+
+    d = build_digest(demo_engine)  # 25-31 Oct 2026
+    with (EXAMPLES / "survey_responses.csv").open(newline="", encoding="utf-8") as fh:
+        week = [
+            int(r["nps"])
+            for r in csv.DictReader(fh)
+            if r["region"] == "North" and "2026-10-25" <= r["submitted_at"][:10] <= "2026-10-31"
+        ]
+    north = next(g for g in d.score_gaps if g["segment"] == "North")
+    assert north["metric_value"] == 32 and north["verdict"] == "higher"
+    assert north["n"] == len(week)
+    assert math.isclose(north["customer_value"], nps(week), abs_tol=1e-3)
+    kinds = [c["kind"] for c in north["citations"]]
+    assert kinds[0] == "metric" and "verbatim" in kinds[1:]
+    text = render_text(d)
+    assert "Where customers score us differently from the report" in text
+    assert f"customers' own NPS {nps(week):.1f} (n={len(week)} scored" in text
+    doc = json.loads(json.dumps(d.as_dict()))
+    checker = Checker(demo_engine.settings, demo_engine)
+    assert checker.check(doc).faithful
+    doc["score_gaps"][0]["n"] += 3
+    assert not checker.check(doc).faithful
+    msg = post(fake, demo_engine, "C0SCOREGAP", tmp_path / "ledger.sqlite")
+    slack = section(msg, "digest-score-gaps")
+    assert slack is not None and "North: NPS 32" in slack
