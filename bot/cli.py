@@ -7,8 +7,9 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -16,6 +17,8 @@ from rich.console import Console
 from ingest.config import ColumnMap, Settings, SourceSpec, load_sources_config
 from ingest.errors import ConfigError, CxbotError, QuestionError
 from ingest.scores import KINDS
+
+T = TypeVar("T")
 
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -37,6 +40,14 @@ def settings() -> Settings:
 def fail(exc: CxbotError, code: int = 2) -> NoReturn:
     err.print(f"[bold red]Error:[/] {exc}", markup=True)
     raise typer.Exit(code)
+
+
+def guarded(fn: Callable[..., T], *args: Any) -> T:
+    """A library call whose typed error becomes the CLI's one clear line (exit 2)."""
+    try:
+        return fn(*args)
+    except CxbotError as exc:
+        fail(exc)
 
 
 @app.command()
@@ -499,10 +510,7 @@ def themes_list(as_json: JsonOpt = False) -> None:
     """Every theme: complaints, verbatims, parent, and whether it was discovered."""
     from ingest.theme_edits import coverage_line, theme_rows
 
-    try:
-        rows, cov = theme_rows(settings()), coverage_line(settings())
-    except CxbotError as exc:
-        fail(exc)
+    rows, cov = guarded(theme_rows, settings()), guarded(coverage_line, settings())
     if as_json:
         print(json.dumps({"themes": rows, "coverage": cov}, ensure_ascii=False, indent=2))
         return
@@ -521,10 +529,7 @@ def themes_show(theme: str, as_json: JsonOpt = False) -> None:
     """One theme: its description, keywords and example verbatims."""
     from ingest.theme_edits import describe
 
-    try:
-        d = describe(settings(), theme)
-    except CxbotError as exc:
-        fail(exc)
+    d = guarded(describe, settings(), theme)
     if as_json:
         print(json.dumps(d, ensure_ascii=False, indent=2))
         return
@@ -540,10 +545,7 @@ def themes_discover(as_json: JsonOpt = False) -> None:
     """Cluster the complaints no theme covers into new themes and re-theme every record."""
     from ingest.theme_edits import discover
 
-    try:
-        change = discover(settings())
-    except CxbotError as exc:
-        fail(exc)
+    change = guarded(discover, settings())
     _change(change, as_json)
 
 
@@ -552,10 +554,7 @@ def themes_rename(theme: str, label: str, as_json: JsonOpt = False) -> None:
     """Give a theme a new name (its id stays)."""
     from ingest.theme_edits import rename
 
-    try:
-        tid, change = rename(settings(), theme, label)
-    except CxbotError as exc:
-        fail(exc)
+    tid, change = guarded(rename, settings(), theme, label)
     _change(change, as_json, theme=tid, label=label)
 
 
@@ -568,10 +567,7 @@ def themes_merge(
     """Merge themes into the first one named."""
     from ingest.theme_edits import merge
 
-    try:
-        tid, change = merge(settings(), themes, label)
-    except CxbotError as exc:
-        fail(exc)
+    tid, change = guarded(merge, settings(), themes, label)
     _change(change, as_json, theme=tid)
 
 
@@ -584,10 +580,7 @@ def themes_split(
     """Cluster one theme's verbatims into --parts themes under it."""
     from ingest.theme_edits import split
 
-    try:
-        ids, change = split(settings(), theme, parts)
-    except CxbotError as exc:
-        fail(exc)
+    ids, change = guarded(split, settings(), theme, parts)
     _change(change, as_json, themes=ids)
 
 
@@ -600,10 +593,7 @@ def themes_export(
     """Write the active taxonomy as YAML, to edit by hand and `apply`."""
     from ingest.theme_edits import export
 
-    try:
-        n = export(settings(), path)
-    except CxbotError as exc:
-        fail(exc)
+    n = guarded(export, settings(), path)
     out.print(f"wrote {n} themes to {path}")
 
 
@@ -612,10 +602,7 @@ def themes_apply(path: Path, as_json: JsonOpt = False) -> None:
     """Make a taxonomy file the active one and re-theme every record (no re-embedding)."""
     from ingest.theme_edits import apply
 
-    try:
-        change = apply(settings(), path)
-    except CxbotError as exc:
-        fail(exc)
+    change = guarded(apply, settings(), path)
     _change(change, as_json)
 
 
