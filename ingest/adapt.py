@@ -21,7 +21,7 @@ import yaml
 
 from ingest.catalog import Catalog
 from ingest.config import Settings
-from ingest.discover import Cluster, DiscoveryError, discover
+from ingest.discover import Cluster, DiscoveryError, discover, slug
 from ingest.embedder import Embedder
 from ingest.reading import READING_VERSION
 from ingest.store import VectorStore
@@ -114,11 +114,14 @@ class ThemeChange:
     records: int = 0
     before: Coverage | None = None
     after: Coverage | None = None
+    naming: str | None = None  # what the LLM's names came to (CXBOT_LLM=openai)
 
     def line(self) -> str:
         parts = []
         if self.added:
             parts.append(f"{len(self.added)} theme(s) discovered: {', '.join(self.added[:8])}")
+        if self.naming:
+            parts.append(self.naming)
         if self.before and self.after:
             parts.append(
                 f"complaints in some theme {100 * self.before.share:.0f}% -> "
@@ -176,12 +179,22 @@ def discovered_themes(
     names: list[str],
     taken: set[str],
     k: int | None = None,
+    settings: Settings | None = None,
+    labels: set[str] | None = None,
+    change: ThemeChange | None = None,
 ) -> dict[str, Theme]:
     """Taxonomy entries for the clusters of ``texts``, each with a similarity threshold that
-    holds most of its own cluster."""
-    clusters = _merge_same_names(
-        discover(texts, vectors, names=names, k=k, taken=taken, embed=embedder.embed), texts
-    )
+    holds most of its own cluster. With an LLM configured (``settings``), its checked names
+    replace the offline ones; ``labels`` are the labels already in use."""
+    clusters = discover(texts, vectors, names=names, k=k, taken=taken, embed=embedder.embed)
+    if settings is not None and settings.llm == "openai" and settings.llm_theme_names:
+        from ingest.llm_names import propose_names
+
+        naming = propose_names(settings, clusters, texts, names, labels or set())
+        _rename(clusters, naming.names, taken)
+        if change is not None:
+            change.naming = naming.note
+    clusters = _merge_same_names(clusters, texts)
     themes: dict[str, Theme] = {}
     for c in clusters:
         themes[c.id] = Theme(
@@ -197,6 +210,24 @@ def discovered_themes(
         sims = unit[c.members] @ probe.prototypes[row]
         themes[c.id].threshold = round(float(np.clip(np.quantile(sims, 0.3), 0.35, 0.6)), 3)
     return themes
+
+
+def _rename(clusters: list[Cluster], names: dict[str, str], taken: set[str]) -> None:
+    """New labels (and ids from them; a new theme has no id to keep yet), parents following."""
+    if not names:
+        return
+    old = {c.label: names.get(c.id, c.label) for c in clusters}
+    used = set(taken)
+    for c in clusters:
+        if c.id in names:
+            c.label = names[c.id]
+            ident, i = "d_" + slug(c.label), 2
+            while ident in used or any(o.id == ident for o in clusters if o is not c):
+                ident, i = f"d_{slug(c.label)}_{i}", i + 1
+            c.id = ident
+        used.add(c.id)
+        if c.parent is not None:
+            c.parent = old.get(c.parent, c.parent)
 
 
 def _merge_same_names(clusters: list[Cluster], texts: list[str]) -> list[Cluster]:
@@ -253,8 +284,11 @@ def discover_and_apply(
         raise DiscoveryError("Every complaint already falls in a theme; nothing to discover.")
     current = load_taxonomy(active_taxonomy_path(settings))
     vecs = stored_vectors(store, ids)
-    new = discovered_themes(texts, vecs, embedder, names, set(current.themes), k=k)
     known = {t.label.lower() for t in current.themes.values()}
+    change = ThemeChange()
+    new = discovered_themes(
+        texts, vecs, embedder, names, set(current.themes), k, settings, known, change
+    )
     new = {i: t for i, t in new.items() if t.label.lower() not in known}
     tax = current.model_copy(update={"themes": {**current.themes, **new}})
     n = retheme(catalog_path, store, embedder, tax)
@@ -270,7 +304,9 @@ def discover_and_apply(
             )
     finally:
         catalog.close()
-    return ThemeChange(added=[t.label for t in new.values()], records=n, before=before, after=after)
+    change.added = [t.label for t in new.values()]
+    change.records, change.before, change.after = n, before, after
+    return change
 
 
 def adapt_themes(

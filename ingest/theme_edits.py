@@ -217,7 +217,14 @@ def split(
     vecs = stored_vectors(store, [r[0] for r in rows]) if rows else np.zeros((0, embedder.dim))
     try:
         new = discovered_themes(
-            [r[1] for r in rows], vecs, embedder, [], set(tax.themes) - {tid}, k=parts
+            [r[1] for r in rows],
+            vecs,
+            embedder,
+            [],
+            set(tax.themes) - {tid},
+            k=parts,
+            settings=settings,
+            labels={t.label.lower() for k, t in tax.themes.items() if k != tid},
         )
     except DiscoveryError as exc:
         raise DiscoveryError(
