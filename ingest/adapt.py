@@ -33,6 +33,7 @@ ENRICHMENT_VERSION = f"1.r{READING_VERSION}"  # changes when sentiment/complaint
 THEMES_FILE = "themes.yaml"
 REDISCOVER_GROWTH = 1.2  # re-discover once the uncovered complaints grew by 20% since the last
 READ_CHUNK = 5000
+BACKGROUND_MAX = 20_000  # corpus texts a discovered name is weighed against
 _ASSIGNERS: dict[tuple[str, str, int], ThemeAssigner] = {}
 
 
@@ -182,11 +183,12 @@ def discovered_themes(
     settings: Settings | None = None,
     labels: set[str] | None = None,
     change: ThemeChange | None = None,
+    background: list[str] | None = None,
 ) -> dict[str, Theme]:
     """Taxonomy entries for the clusters of ``texts``, each with a similarity threshold that
     holds most of its own cluster. With an LLM configured (``settings``), its checked names
     replace the offline ones; ``labels`` are the labels already in use."""
-    clusters = discover(texts, vectors, names=names, k=k, taken=taken, embed=embedder.embed)
+    clusters = discover(texts, vectors, names=names, k=k, taken=taken, background=background)
     if settings is not None and settings.llm == "openai" and settings.llm_theme_names:
         from ingest.llm_names import propose_names
 
@@ -231,22 +233,27 @@ def _rename(clusters: list[Cluster], names: dict[str, str], taken: set[str]) -> 
 
 
 def _merge_same_names(clusters: list[Cluster], texts: list[str]) -> list[Cluster]:
-    """'Runs small' and 'Run small' are one theme: clusters whose names stem alike merge into
-    the larger, which keeps examples from both."""
+    """'Runs small' and 'Run small', or 'Customer' and 'Customer service', are one theme to a
+    reader: clusters whose names stem alike, or one name's words all within the other's,
+    merge into the larger, which keeps examples from both and the more specific name."""
     import Stemmer
 
     stem = Stemmer.Stemmer("english")
-    out: dict[str, Cluster] = {}
+    out: list[tuple[frozenset[str], Cluster]] = []
     for c in clusters:  # largest first
-        key = " ".join(stem.stemWords(c.label.lower().split()))
-        head = out.get(key)
-        if head is None:
-            out[key] = c
+        key = frozenset(stem.stemWords(c.label.lower().split()))
+        at = next((n for n, (k, _) in enumerate(out) if k <= key or key <= k), None)
+        if at is None:
+            out.append((key, c))
             continue
+        k, head = out[at]
         head.members = np.concatenate([head.members, c.members])
         head.size += c.size
         head.examples = (head.examples[:4] + c.examples[:2])[: len(head.examples) or 6]
-    return list(out.values())
+        if len(key) > len(k):  # the more specific name
+            head.label, head.id = c.label, c.id
+            out[at] = (key, head)
+    return [c for _, c in out]
 
 
 def _uncovered(catalog: Catalog) -> tuple[list[str], list[str]]:
@@ -255,6 +262,21 @@ def _uncovered(catalog: Catalog) -> tuple[list[str], list[str]]:
         "intent = 'complaint') AND complaints = '[]' ORDER BY rowid"
     ).fetchall()
     return [str(r[0]) for r in rows], [str(r[1]) for r in rows]
+
+
+def corpus_sample(catalog: Catalog, n: int = BACKGROUND_MAX) -> list[str]:
+    """Up to ``n`` verbatims spread evenly over the whole index: what a discovered theme's
+    name must be distinctive against."""
+    total = int(
+        catalog.db.execute("SELECT COUNT(*) FROM records WHERE kind='verbatim'").fetchone()[0]
+    )
+    step = max(1, total // n)
+    rows = catalog.db.execute(
+        "SELECT text FROM (SELECT text, ROW_NUMBER() OVER (ORDER BY rowid) AS r FROM records "
+        "WHERE kind='verbatim') WHERE r % ? = 0",
+        (step,),
+    )
+    return [str(r[0]) for r in rows][:n]
 
 
 def _segment_names(catalog: Catalog) -> list[str]:
@@ -278,6 +300,7 @@ def discover_and_apply(
         before = coverage(catalog)
         ids, texts = _uncovered(catalog)
         names = _segment_names(catalog)
+        background = corpus_sample(catalog)
     finally:
         catalog.close()
     if not ids:
@@ -287,7 +310,7 @@ def discover_and_apply(
     known = {t.label.lower() for t in current.themes.values()}
     change = ThemeChange()
     new = discovered_themes(
-        texts, vecs, embedder, names, set(current.themes), k, settings, known, change
+        texts, vecs, embedder, names, set(current.themes), k, settings, known, change, background
     )
     new = {i: t for i, t in new.items() if t.label.lower() not in known}
     tax = current.model_copy(update={"themes": {**current.themes, **new}})

@@ -18,6 +18,7 @@ import numpy as np
 from ingest.adapt import (
     ThemeChange,
     active_taxonomy_path,
+    corpus_sample,
     coverage,
     data_taxonomy_path,
     discover_and_apply,
@@ -211,6 +212,7 @@ def split(
             )
             if tid in json.loads(th)
         ]
+        background = corpus_sample(catalog)
     finally:
         catalog.close()
     store = VectorStore(settings, embedder.model_id, embedder.dim, settings.generation().collection)
@@ -225,6 +227,7 @@ def split(
             k=parts,
             settings=settings,
             labels={t.label.lower() for k, t in tax.themes.items() if k != tid},
+            background=background,
         )
     except DiscoveryError as exc:
         raise DiscoveryError(
