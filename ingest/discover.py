@@ -46,6 +46,9 @@ _STOP_EXTRA = {
     # words that say something went wrong or is wanted, in any business, not what
     "help", "helped", "helping", "issue", "issues", "problem", "problems", "question",
     "questions", "concern", "experience", "response", "respond", "anyone", "someone",
+    # contractions typed without the apostrophe
+    "thats", "youre", "theyre", "whats", "isnt", "arent", "wasnt", "werent", "havent",
+    "hasnt", "wouldnt", "couldnt", "shouldnt", "youve", "weve", "theyve", "youll", "ill",
 }  # fmt: skip
 
 

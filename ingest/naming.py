@@ -53,7 +53,16 @@ class Name:
 
 
 def tokens(text: str) -> list[str]:
-    return [t.lower().replace("'", "") for t in TOKEN.findall(text)]
+    """Lower-case words; "airline's" is "airline", and a contraction ("didn't", "you're") is
+    "" (a function word, like a stop word)."""
+    out = []
+    for t in TOKEN.findall(text):
+        t = t.lower()
+        if "'" in t:
+            head, _, tail = t.partition("'")
+            t = head if tail == "s" else ""
+        out.append(t)
+    return out
 
 
 def proper_nouns(texts: Iterable[str], min_uses: int = 5) -> set[str]:
@@ -93,6 +102,7 @@ def thingness(texts: Iterable[str]) -> dict[str, float]:
 def analyzer(stop: set[str]):  # type: ignore[no-untyped-def]
     """1-3 word phrases from running text: no stop word at either end (a negation may lead),
     at most one inside."""
+    stop = stop | {""}
 
     def grams(doc: str) -> list[str]:
         toks = tokens(doc)
@@ -104,6 +114,8 @@ def analyzer(stop: set[str]):  # type: ignore[no-untyped-def]
                 g = toks[i : i + n]
                 if len(g) < n:
                     break
+                if "" in g:  # across a contraction
+                    continue
                 if (g[0] in stop and g[0] not in NEGATIONS) or g[-1] in stop or len(g[-1]) < 2:
                     continue
                 if n == 2 and g[0] in NEGATIONS and g[1] in NEGATIONS:
