@@ -19,6 +19,7 @@ import dataclasses
 import hashlib
 import logging
 import sqlite3
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -166,6 +167,7 @@ class Labeller:
         self._db: sqlite3.Connection | None = None
         self._chat: Any = None
         self._off = False  # no key, no client: stop asking for this run
+        self._lock = threading.Lock()  # batches run in threads; the counts are shared
 
     @classmethod
     def maybe(cls, settings: Settings) -> Labeller | None:
@@ -301,17 +303,20 @@ class Labeller:
             )
             got = verify(data, list(range(1, len(batch) + 1)))
             if len(got) < MIN_VALID_SHARE * len(batch):
-                self.stats.reasons.append(f"a reply labelled only {len(got)} of {len(batch)}")
+                with self._lock:
+                    self.stats.reasons.append(f"a reply labelled only {len(got)} of {len(batch)}")
                 got = None
         except ModelFailure as exc:
             log.warning(
                 "llm labels: batch of %d kept the offline reading: %s", len(batch), exc.reason
             )
-            self.stats.reasons.append(exc.reason)
+            with self._lock:
+                self.stats.reasons.append(exc.reason)
             got = None
         finally:
-            self.stats.calls += usage.attempts
-            self.stats.usage.attempts += usage.attempts
-            self.stats.usage.prompt_tokens += usage.prompt_tokens
-            self.stats.usage.completion_tokens += usage.completion_tokens
+            with self._lock:
+                self.stats.calls += usage.attempts
+                self.stats.usage.attempts += usage.attempts
+                self.stats.usage.prompt_tokens += usage.prompt_tokens
+                self.stats.usage.completion_tokens += usage.completion_tokens
         return None if got is None else {i - 1: v for i, v in got.items()}
