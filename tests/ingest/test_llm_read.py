@@ -233,3 +233,25 @@ def test_the_respondents_score_still_wins_over_the_model(fake: FakeOpenAI, tmp_p
     got = stored(s)
     assert got[texts[0]] == ("negative", "complaint")  # one star: unhappy, whatever the words
     assert got[texts[1]] == ("negative", "complaint")
+
+
+def test_cxbot_ingest_says_what_the_model_read(fake: FakeOpenAI, tmp_path: Path) -> None:
+    """`cxbot ingest` in its own process, configured from the environment as a user would."""
+    from tests.conftest import run_cli
+
+    src = write_csv(tmp_path / "feedback.csv", list(TRUTH))
+    fake.always(model(TRUTH))
+    env = {
+        "CXBOT_LLM": "openai",
+        "OPENAI_BASE_URL": fake.base_url,
+        "OPENAI_API_KEY": KEY,
+        "CXBOT_LLM_LABEL_BATCH": "3",
+        "CXBOT_DISCOVER": "off",
+    }
+    args = ["ingest", str(src), "--kind", "survey", "--id-column", "id", "--text-column", "comment"]
+    res = run_cli(args, tmp_path / "data", **env)
+    assert res.returncode == 0, res.stderr
+    out = " ".join(res.stdout.split())
+    assert "Reading: 6 verbatim(s) read by the model (gpt-4o-mini)" in out, res.stdout
+    assert len(fake.chat_requests) == 2
+    assert stored(make_settings(tmp_path / "data")) == TRUTH
