@@ -255,8 +255,9 @@ def tables(r: dict[str, Any]) -> str:
     if sp and "error" not in sp:
         out += [
             "",
-            f"Discovery (`ingest.discover.discover`: k-means, c-TF-IDF naming, parents) over "
-            f"all {sp['15k']['records']:,} tweets: {sp['15k']['seconds']:.1f} s; over "
+            "Discovery (`ingest.discover.discover`: k-means, phrase naming against the corpus, "
+            f"parents) over all {sp['15k']['records']:,} tweets: {sp['15k']['seconds']:.1f} s; "
+            "over "
             f"{sp['100k']['records']:,} mixed records: {sp['100k']['seconds']:.1f} s (goals "
             f"60 s and 5 min); peak RSS {sp['peak_rss_mb']:,.0f} MB. At ingest, discovery only "
             "clusters the complaints no theme covers, so it is smaller than these runs.",

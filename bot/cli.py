@@ -180,6 +180,8 @@ def _print_summary(summary: Any) -> None:
     )
     if summary.themes:
         out.print(f"Themes: {summary.themes} (`cxbot themes list` to review and rename).")
+    if summary.reading:
+        out.print(f"Reading: {summary.reading}.")
     for f in summary.failed_files:
         err.print(f"[red]File not ingested:[/] {f}")
     for r in summary.rejected[:20]:

@@ -21,7 +21,7 @@ import yaml
 
 from ingest.catalog import Catalog
 from ingest.config import Settings
-from ingest.discover import Cluster, DiscoveryError, discover
+from ingest.discover import Cluster, DiscoveryError, discover, slug
 from ingest.embedder import Embedder
 from ingest.reading import READING_VERSION
 from ingest.store import VectorStore
@@ -33,6 +33,7 @@ ENRICHMENT_VERSION = f"1.r{READING_VERSION}"  # changes when sentiment/complaint
 THEMES_FILE = "themes.yaml"
 REDISCOVER_GROWTH = 1.2  # re-discover once the uncovered complaints grew by 20% since the last
 READ_CHUNK = 5000
+BACKGROUND_MAX = 20_000  # corpus texts a discovered name is weighed against
 _ASSIGNERS: dict[tuple[str, str, int], ThemeAssigner] = {}
 
 
@@ -114,11 +115,14 @@ class ThemeChange:
     records: int = 0
     before: Coverage | None = None
     after: Coverage | None = None
+    naming: str | None = None  # what the LLM's names came to (CXBOT_LLM=openai)
 
     def line(self) -> str:
         parts = []
         if self.added:
             parts.append(f"{len(self.added)} theme(s) discovered: {', '.join(self.added[:8])}")
+        if self.naming:
+            parts.append(self.naming)
         if self.before and self.after:
             parts.append(
                 f"complaints in some theme {100 * self.before.share:.0f}% -> "
@@ -176,12 +180,23 @@ def discovered_themes(
     names: list[str],
     taken: set[str],
     k: int | None = None,
+    settings: Settings | None = None,
+    labels: set[str] | None = None,
+    change: ThemeChange | None = None,
+    background: list[str] | None = None,
 ) -> dict[str, Theme]:
     """Taxonomy entries for the clusters of ``texts``, each with a similarity threshold that
-    holds most of its own cluster."""
-    clusters = _merge_same_names(
-        discover(texts, vectors, names=names, k=k, taken=taken, embed=embedder.embed), texts
-    )
+    holds most of its own cluster. With an LLM configured (``settings``), its checked names
+    replace the offline ones; ``labels`` are the labels already in use."""
+    clusters = discover(texts, vectors, names=names, k=k, taken=taken, background=background)
+    if settings is not None and settings.llm == "openai" and settings.llm_theme_names:
+        from ingest.llm_names import propose_names
+
+        naming = propose_names(settings, clusters, texts, names, labels or set())
+        _rename(clusters, naming.names, taken)
+        if change is not None:
+            change.naming = naming.note
+    clusters = _merge_same_names(clusters, texts)
     themes: dict[str, Theme] = {}
     for c in clusters:
         themes[c.id] = Theme(
@@ -199,23 +214,46 @@ def discovered_themes(
     return themes
 
 
+def _rename(clusters: list[Cluster], names: dict[str, str], taken: set[str]) -> None:
+    """New labels (and ids from them; a new theme has no id to keep yet), parents following."""
+    if not names:
+        return
+    old = {c.label: names.get(c.id, c.label) for c in clusters}
+    used = set(taken)
+    for c in clusters:
+        if c.id in names:
+            c.label = names[c.id]
+            ident, i = "d_" + slug(c.label), 2
+            while ident in used or any(o.id == ident for o in clusters if o is not c):
+                ident, i = f"d_{slug(c.label)}_{i}", i + 1
+            c.id = ident
+        used.add(c.id)
+        if c.parent is not None:
+            c.parent = old.get(c.parent, c.parent)
+
+
 def _merge_same_names(clusters: list[Cluster], texts: list[str]) -> list[Cluster]:
-    """'Runs small' and 'Run small' are one theme: clusters whose names stem alike merge into
-    the larger, which keeps examples from both."""
+    """'Runs small' and 'Run small', or 'Customer' and 'Customer service', are one theme to a
+    reader: clusters whose names stem alike, or one name's words all within the other's,
+    merge into the larger, which keeps examples from both and the more specific name."""
     import Stemmer
 
     stem = Stemmer.Stemmer("english")
-    out: dict[str, Cluster] = {}
+    out: list[tuple[frozenset[str], Cluster]] = []
     for c in clusters:  # largest first
-        key = " ".join(stem.stemWords(c.label.lower().split()))
-        head = out.get(key)
-        if head is None:
-            out[key] = c
+        key = frozenset(stem.stemWords(c.label.lower().split()))
+        at = next((n for n, (k, _) in enumerate(out) if k <= key or key <= k), None)
+        if at is None:
+            out.append((key, c))
             continue
+        k, head = out[at]
         head.members = np.concatenate([head.members, c.members])
         head.size += c.size
         head.examples = (head.examples[:4] + c.examples[:2])[: len(head.examples) or 6]
-    return list(out.values())
+        if len(key) > len(k):  # the more specific name
+            head.label, head.id = c.label, c.id
+            out[at] = (key, head)
+    return [c for _, c in out]
 
 
 def _uncovered(catalog: Catalog) -> tuple[list[str], list[str]]:
@@ -224,6 +262,21 @@ def _uncovered(catalog: Catalog) -> tuple[list[str], list[str]]:
         "intent = 'complaint') AND complaints = '[]' ORDER BY rowid"
     ).fetchall()
     return [str(r[0]) for r in rows], [str(r[1]) for r in rows]
+
+
+def corpus_sample(catalog: Catalog, n: int = BACKGROUND_MAX) -> list[str]:
+    """Up to ``n`` verbatims spread evenly over the whole index: what a discovered theme's
+    name must be distinctive against."""
+    total = int(
+        catalog.db.execute("SELECT COUNT(*) FROM records WHERE kind='verbatim'").fetchone()[0]
+    )
+    step = max(1, total // n)
+    rows = catalog.db.execute(
+        "SELECT text FROM (SELECT text, ROW_NUMBER() OVER (ORDER BY rowid) AS r FROM records "
+        "WHERE kind='verbatim') WHERE r % ? = 0",
+        (step,),
+    )
+    return [str(r[0]) for r in rows][:n]
 
 
 def _segment_names(catalog: Catalog) -> list[str]:
@@ -247,14 +300,18 @@ def discover_and_apply(
         before = coverage(catalog)
         ids, texts = _uncovered(catalog)
         names = _segment_names(catalog)
+        background = corpus_sample(catalog)
     finally:
         catalog.close()
     if not ids:
         raise DiscoveryError("Every complaint already falls in a theme; nothing to discover.")
     current = load_taxonomy(active_taxonomy_path(settings))
     vecs = stored_vectors(store, ids)
-    new = discovered_themes(texts, vecs, embedder, names, set(current.themes), k=k)
     known = {t.label.lower() for t in current.themes.values()}
+    change = ThemeChange()
+    new = discovered_themes(
+        texts, vecs, embedder, names, set(current.themes), k, settings, known, change, background
+    )
     new = {i: t for i, t in new.items() if t.label.lower() not in known}
     tax = current.model_copy(update={"themes": {**current.themes, **new}})
     n = retheme(catalog_path, store, embedder, tax)
@@ -270,7 +327,9 @@ def discover_and_apply(
             )
     finally:
         catalog.close()
-    return ThemeChange(added=[t.label for t in new.values()], records=n, before=before, after=after)
+    change.added = [t.label for t in new.values()]
+    change.records, change.before, change.after = n, before, after
+    return change
 
 
 def adapt_themes(

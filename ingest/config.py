@@ -70,6 +70,11 @@ class Settings(BaseSettings):
     llm_max_retries: int = 2
     llm_max_wait_s: float = 30.0
     llm_backoff_s: float = 1.0  # first retry pause, doubled each try (Retry-After wins)
+    # with llm=openai, ingest asks the model to label verbatims (verified; the offline reading
+    # is the fallback), at most this many requests per run (0: never); labels are cached
+    llm_label_max_calls: int = 40
+    llm_label_batch: int = 20  # verbatims per request
+    llm_theme_names: bool = True  # with llm=openai, discovery asks the model for short names
     openai_api_key: SecretStr | None = Field(
         None, validation_alias=AliasChoices("OPENAI_API_KEY", "CXBOT_OPENAI_API_KEY")
     )

@@ -35,6 +35,7 @@ from ingest.errors import (
     is_disk_full,
 )
 from ingest.generations import Generation, discard, switch
+from ingest.llm_read import Labeller
 from ingest.loaders import iter_survey, load_metrics
 from ingest.locks import ingest_lock
 from ingest.reading import Reading, read, read_many
@@ -289,6 +290,7 @@ def _write(
         assigner = theme_assigner(settings, embedder)
         fp = enrichment_fingerprint(assigner, embedder.model_id)
         writer = _Writer(store, embedder, assigner, fp, summary, progress)
+        writer.labeller = Labeller.maybe(settings)
         with catalog.transaction() as db:
             writer.db = db
             seen_ids = SeenSet()
@@ -300,6 +302,9 @@ def _write(
                     Catalog.record_source(db, src.source, src.path, src.kind, kind)
             finally:
                 writer.close()  # every Chroma write lands (or fails) before the commit
+                if writer.labeller is not None:
+                    writer.labeller.close()
+                    summary.reading = writer.labeller.stats.line(settings.llm_model)
             if gap_config is not None:
                 db.execute(
                     "INSERT OR REPLACE INTO meta VALUES('gap_config', ?)",
@@ -352,6 +357,7 @@ class _Writer:
         self.summary = summary
         self.progress = progress
         self.db: Any = None
+        self.labeller: Labeller | None = None  # LLM labels on top of the offline reading
         self.read = 0
         self.gone: list[str] = []
         # the Chroma and catalog writes of one chunk overlap the embedding of the next
@@ -464,13 +470,23 @@ class _Writer:
     def _read(
         self, changed: list[Record], vectors: Any, scale: float | None, names: tuple[str, ...]
     ) -> list[Reading]:
-        """The learned reading when the vectors are the ones it was fitted on, else the rules."""
+        """The learned reading when the vectors are the ones it was fitted on, else the rules;
+        with an LLM configured, its verified labels of the verbatims on top."""
         model = bundled()
+        scores = [r.score for r in changed]
         if model.fits(self.embedder.model_id, self.embedder.dim):
-            return read_many(
-                [r.text for r in changed], vectors, [r.score for r in changed], scale, names, model
-            )
-        return [read(r.text, r.score, scale, names) for r in changed]
+            out = read_many([r.text for r in changed], vectors, scores, scale, names, model)
+        else:
+            out = [read(r.text, r.score, scale, names) for r in changed]
+        if self.labeller is None:
+            return out
+        idx = [i for i, r in enumerate(changed) if r.kind == "verbatim"]
+        got = self.labeller.relabel(
+            [changed[i].text for i in idx], [out[i] for i in idx], [scores[i] for i in idx], scale
+        )
+        for i, reading in zip(idx, got, strict=True):
+            out[i] = reading
+        return out
 
 
 def remove_source(settings: Settings, source: str, embedder: Embedder | None = None) -> int:

@@ -90,6 +90,9 @@ class Reading:
     sentiment: float  # VADER compound on the cleaned text, -1..1
     polarity: int  # -1 negative, 0 neutral, +1 positive
     intent: Intent
+    # how sure the offline reading is (the learned polarity's probability; 1.0 when the
+    # respondent's score settles it): the least sure are the ones worth asking an LLM about
+    confidence: float = 0.5
 
 
 @lru_cache(maxsize=64)
@@ -162,11 +165,12 @@ def read_many(
     out = []
     for i, score in enumerate(scores):
         pol = value[model.polarity.classes[int(p_pol[i].argmax())]]
+        sure = float(p_pol[i].max())
         if low_score(score, scale):
-            pol = -1
+            pol, sure = -1, 1.0
         elif high_score(score, scale) and pol >= 0:
-            pol = 1
-        out.append(Reading(sent[i], pol, _intent(pol, p_int[i], model.intent.classes)))
+            pol, sure = 1, 1.0
+        out.append(Reading(sent[i], pol, _intent(pol, p_int[i], model.intent.classes), sure))
     return out
 
 

@@ -92,6 +92,7 @@ class IngestSummary(BaseModel):
     seconds: float = 0.0
     generation: int = 0  # the index generation answering after the run (a rebuild adds one)
     themes: str | None = None  # themes discovered in this run, and the coverage they bring
+    reading: str | None = None  # what the LLM labelled in this run (CXBOT_LLM=openai)
 
     @property
     def ok(self) -> bool:

@@ -18,6 +18,7 @@ import numpy as np
 from ingest.adapt import (
     ThemeChange,
     active_taxonomy_path,
+    corpus_sample,
     coverage,
     data_taxonomy_path,
     discover_and_apply,
@@ -211,13 +212,22 @@ def split(
             )
             if tid in json.loads(th)
         ]
+        background = corpus_sample(catalog)
     finally:
         catalog.close()
     store = VectorStore(settings, embedder.model_id, embedder.dim, settings.generation().collection)
     vecs = stored_vectors(store, [r[0] for r in rows]) if rows else np.zeros((0, embedder.dim))
     try:
         new = discovered_themes(
-            [r[1] for r in rows], vecs, embedder, [], set(tax.themes) - {tid}, k=parts
+            [r[1] for r in rows],
+            vecs,
+            embedder,
+            [],
+            set(tax.themes) - {tid},
+            k=parts,
+            settings=settings,
+            labels={t.label.lower() for k, t in tax.themes.items() if k != tid},
+            background=background,
         )
     except DiscoveryError as exc:
         raise DiscoveryError(

@@ -11,24 +11,31 @@ never make an answer less true than the extractive one.
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
-import random
 import re
-import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
-from functools import lru_cache
 from string import Template
 from typing import TYPE_CHECKING, Any
 
-from pydantic import SecretStr, ValidationError
-from tenacity import RetryCallState, Retrying, retry_if_exception
+from pydantic import ValidationError
 
 from bot.ask.verify import MARKER, Claim, Reply, Verdict, verify  # noqa: F401 (re-exported)
 from bot.citations import Answer, Citation, refs
 from ingest.config import Settings
+from ingest.llm_client import (  # noqa: F401 (re-exported: the client moved to ingest)
+    PRICES_PER_MTOK,
+    ModelFailure,
+    Usage,
+    bounded,
+    chat_model,
+    classify,
+    cost_usd,
+    escape,
+    parse_json,
+    retry_after,
+    secret_values,
+)
+from ingest.llm_client import call_model as _call_model
 from prompts import load
 
 if TYPE_CHECKING:
@@ -38,42 +45,7 @@ log = logging.getLogger("cxbot.llm")
 
 MIN_KEPT_FRACTION = 0.5  # fewer surviving claims than this share: use the extractive answer
 MAX_EVIDENCE_CHARS = 2000  # per record in the prompt; quotes are checked against the full text
-MIN_ATTEMPT_S = 0.05  # no point starting a request with less time than this left
 TASKS = {"answer": "answer.txt", "gap": "gap.txt", "digest": "digest.txt"}
-
-# USD per million tokens (input, output), for the logged estimate only; longest prefix wins.
-PRICES_PER_MTOK: dict[str, tuple[float, float]] = {
-    "gpt-4o-mini": (0.15, 0.60),
-    "gpt-4o": (2.50, 10.00),
-    "gpt-4.1-nano": (0.10, 0.40),
-    "gpt-4.1-mini": (0.40, 1.60),
-    "gpt-4.1": (2.00, 8.00),
-    "gpt-5-nano": (0.05, 0.40),
-    "gpt-5-mini": (0.25, 2.00),
-    "gpt-5": (1.25, 10.00),
-}
-
-
-# ---------------------------------------------------------------------------- reply schema
-
-
-class ModelFailure(Exception):
-    """Why the model was not used. The reason is shown to users: it never holds secrets."""
-
-    def __init__(
-        self, reason: str, retryable: bool = False, retry_after: float | None = None
-    ) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.retryable = retryable
-        self.retry_after = retry_after
-
-
-@dataclass
-class Usage:
-    attempts: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
 
 
 # ---------------------------------------------------------------------------- entry point
@@ -234,26 +206,6 @@ def caveats(extractive: str) -> list[str]:
 # ---------------------------------------------------------------------------- prompt
 
 
-def secret_values(s: Settings) -> list[str]:
-    """Every SecretStr setting (API key, Slack tokens): never sent, never shown, never logged."""
-    out = []
-    for name in type(s).model_fields:
-        v = getattr(s, name)
-        if isinstance(v, SecretStr) and len(v.get_secret_value()) >= 4:
-            out.append(v.get_secret_value())
-    return out
-
-
-def escape(value: Any) -> str:
-    """JSON-encode untrusted text so it cannot close its block: no raw quotes, newlines or <>."""
-    return (
-        json.dumps(value, ensure_ascii=False)
-        .replace("<", "\\u003c")
-        .replace(">", "\\u003e")
-        .replace("&", "\\u0026")
-    )
-
-
 def evidence_record(c: Citation) -> dict[str, Any]:
     text = c.text if len(c.text) <= MAX_EVIDENCE_CHARS else c.text[:MAX_EVIDENCE_CHARS] + "..."
     return {
@@ -296,188 +248,15 @@ def build_messages(answer: Answer, task: str, secrets: list[str]) -> list[tuple[
 # ---------------------------------------------------------------------------- model call
 
 
-@lru_cache(maxsize=8)
-def _chat_model(
-    model: str,
-    temperature: float,
-    timeout: float,
-    max_tokens: int,
-    base_url: str | None,
-    api_key: str,
-) -> Any:
-    from langchain_openai import ChatOpenAI
-
-    return ChatOpenAI(
-        model=model,
-        temperature=temperature,
-        timeout=timeout,
-        max_tokens=max_tokens,
-        max_retries=0,  # retries are ours: bounded total wait, Retry-After honoured
-        base_url=base_url,
-        api_key=api_key,
-        use_responses_api=False,  # chat completions: what OpenAI-compatible servers speak
-    )
-
-
-def chat_model(s: Settings) -> Any:
-    key = s.openai_api_key.get_secret_value() if s.openai_api_key else ""
-    if not key and not s.openai_base_url:
-        raise ModelFailure(
-            "no API key is set (OPENAI_API_KEY, or OPENAI_BASE_URL for a local server)"
-        )
-    try:
-        return _chat_model(
-            s.llm_model,
-            s.llm_temperature,
-            s.llm_timeout_s,
-            s.llm_max_tokens,
-            s.openai_base_url,
-            key or "not-needed",  # local servers ignore it; the client insists on one
-        )
-    except ImportError:
-        raise ModelFailure("langchain-openai is not installed (pip install 'cxbot[llm]')") from None
-
-
 def call_model(
     s: Settings, chat: Any, messages: list[tuple[str, str]], usage: Usage, deadline: float
 ) -> Reply:
-    """Bounded retries with backoff (or the server's Retry-After), all within the deadline."""
-    backoff = s.llm_backoff_s
-
-    def wait(rs: RetryCallState) -> float:
-        exc = rs.outcome.exception() if rs.outcome else None
-        if isinstance(exc, ModelFailure) and exc.retry_after is not None:
-            return exc.retry_after
-        return backoff * 2 ** (rs.attempt_number - 1) * random.uniform(1.0, 1.25)
-
-    def stop(rs: RetryCallState) -> bool:
-        left = deadline - time.monotonic() - rs.upcoming_sleep
-        return rs.attempt_number > s.llm_max_retries or left < MIN_ATTEMPT_S
-
-    retrying = Retrying(
-        retry=retry_if_exception(lambda e: isinstance(e, ModelFailure) and e.retryable),
-        wait=wait,
-        stop=stop,
-        reraise=True,
-    )
-    try:
-        return retrying(_attempt, chat, messages, usage, deadline, s.llm_timeout_s)
-    except ModelFailure as exc:
-        if exc.retry_after is not None and exc.retry_after > deadline - time.monotonic():
-            raise ModelFailure(
-                f"{exc.reason}; the server asked to wait {exc.retry_after:g}s, beyond the "
-                f"{s.llm_max_wait_s:g}s limit"
-            ) from None
-        if exc.retryable and usage.attempts > 1:
-            raise ModelFailure(f"{exc.reason} after {usage.attempts} tries") from None
-        raise
-
-
-def _attempt(
-    chat: Any, messages: list[tuple[str, str]], usage: Usage, deadline: float, timeout_s: float
-) -> Reply:
-    """One request, its timeout cut to what is left of the total wait."""
-    left = deadline - time.monotonic()
-    if left < MIN_ATTEMPT_S:
-        raise ModelFailure("it did not answer in time")
-    timeout = min(timeout_s, left)
-    usage.attempts += 1
-    try:
-        msg = bounded(
-            lambda: chat.invoke(messages, response_format={"type": "json_object"}, timeout=timeout),
-            min(timeout + 0.2, left),
-        )
-    except ModelFailure as exc:
-        log.warning("llm attempt %d failed: %s", usage.attempts, exc.reason)
-        raise
-    except Exception as exc:  # noqa: BLE001 - every client error becomes a reason
-        failure = classify(exc)
-        log.warning("llm attempt %d failed: %s", usage.attempts, failure.reason)
-        raise failure from None
-    meta = getattr(msg, "usage_metadata", None) or {}
-    usage.prompt_tokens += int(meta.get("input_tokens") or 0)
-    usage.completion_tokens += int(meta.get("output_tokens") or 0)
-    try:
-        return parse_reply(msg.content)
-    except ModelFailure as exc:
-        log.warning("llm attempt %d failed: %s", usage.attempts, exc.reason)
-        raise
-
-
-def bounded(fn: Callable[[], Any], seconds: float) -> Any:
-    """Run fn, but give up after `seconds` even if the HTTP client is still reading."""
-    box: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            box["value"] = fn()
-        except BaseException as exc:  # noqa: BLE001 - handed back to the caller
-            box["error"] = exc
-
-    th = threading.Thread(target=run, name="cxbot-llm", daemon=True)
-    th.start()
-    th.join(max(0.0, seconds))
-    if th.is_alive():
-        raise ModelFailure("it did not answer in time", retryable=True)
-    if "error" in box:
-        raise box["error"]
-    return box["value"]
-
-
-def classify(exc: Exception) -> ModelFailure:
-    """Map client errors to a user-facing reason; transient ones are retried."""
-    import openai
-
-    if isinstance(exc, openai.APITimeoutError):
-        return ModelFailure("it did not answer in time", retryable=True)
-    if isinstance(exc, openai.APIConnectionError):
-        return ModelFailure("the model server could not be reached", retryable=True)
-    if isinstance(exc, openai.APIStatusError):
-        status = exc.status_code
-        if status == 429:
-            return ModelFailure(
-                "it was rate limited (HTTP 429)",
-                retryable=True,
-                retry_after=retry_after(exc.response.headers),
-            )
-        if status >= 500 or status == 408:
-            return ModelFailure(f"the model server failed (HTTP {status})", retryable=True)
-        return ModelFailure(f"the model server refused the request (HTTP {status})")
-    if isinstance(exc, ValueError):  # e.g. a 200 whose body is not JSON at all
-        return ModelFailure("its reply was not valid JSON", retryable=True)
-    return ModelFailure(f"unexpected error ({type(exc).__name__})")
-
-
-def retry_after(headers: Any) -> float | None:
-    """Seconds from retry-after-ms or Retry-After (seconds); HTTP dates are not used here."""
-    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
-        raw = headers.get(name)
-        if raw:
-            try:
-                return max(0.0, float(raw) * scale)
-            except ValueError:
-                continue
-    return None
+    """The shared client's bounded retries (``ingest.llm_client``), parsing claims."""
+    return _call_model(s, chat, messages, usage, deadline, parse_reply)
 
 
 def parse_reply(content: Any) -> Reply:
-    if isinstance(content, list):  # content blocks
-        content = "".join(b.get("text", "") if isinstance(b, dict) else str(b) for b in content)
-    text = (content or "").strip()
-    if not text:
-        raise ModelFailure("it returned an empty reply", retryable=True)
-    fenced = re.fullmatch(r"```(?:json)?\s*(.*?)\s*```", text, re.S)
-    if fenced:  # local models like to wrap JSON in a code fence
-        text = fenced.group(1)
     try:
-        return Reply.model_validate(json.loads(text))
-    except (ValueError, ValidationError):
+        return Reply.model_validate(parse_json(content))
+    except ValidationError:
         raise ModelFailure("its reply was not valid JSON", retryable=True) from None
-
-
-def cost_usd(model: str, usage: Usage) -> float | None:
-    match = max((p for p in PRICES_PER_MTOK if model.startswith(p)), key=len, default=None)
-    if match is None:
-        return None
-    p_in, p_out = PRICES_PER_MTOK[match]
-    return round((usage.prompt_tokens * p_in + usage.completion_tokens * p_out) / 1e6, 6)

@@ -41,7 +41,7 @@ def test_names_say_what_sets_a_cluster_apart(embedder) -> None:  # type: ignore[
         )
     ]
     vecs = embedder.embed(texts)
-    clusters = discover(texts, vecs, k=3, embed=embedder.embed)
+    clusters = discover(texts, vecs, k=3)
     labels = [c.label.lower() for c in clusters]
     assert len(labels) == 3, labels
     for label in labels:
@@ -49,3 +49,46 @@ def test_names_say_what_sets_a_cluster_apart(embedder) -> None:  # type: ignore[
     joined = " | ".join(labels)
     for words in (("card", "declin"), ("mortgage", "application"), ("log", "app")):
         assert any(any(w in label for w in words) for label in labels), joined
+
+
+SHOP = {
+    "drawer": [
+        "The drawer handle broke off after a week, @Oakly.",
+        "Drawer handle came loose on day two.",
+        "Both drawer handles snapped when I opened them.",
+        "The drawer handle fell off, cheap screws.",
+    ],
+    "instructions": [
+        "Assembly instructions missing from the box.",
+        "No assembly instructions in the package, had to guess.",
+        "I bought it from Oakly and the assembly instructions were missing pages.",
+        "Assembly instructions missing, half the screws too.",
+    ],
+    "nothing said": [
+        "Hi, can you help me please?",
+        "Hello, I need help with an issue.",
+        "Hey there, please help, I have a problem.",
+        "Hi, I have a question, can someone help?",
+    ],
+}
+TAILS = ["", " Today.", " Ordered from Oakly.", " Order from Oakly online.", " Ugh.", " Now."]
+
+
+def test_names_are_the_customers_phrases_and_a_cluster_with_nothing_to_say_is_no_theme(
+    embedder,  # type: ignore[no-untyped-def]
+) -> None:
+    texts = [
+        f"{t}{w}"
+        for t, w in itertools.chain.from_iterable(
+            itertools.product(ts, TAILS) for ts in SHOP.values() for _ in range(2)
+        )
+    ]
+    clusters = discover(texts, embedder.embed(texts), k=3)
+    labels = [c.label for c in clusters]
+    assert len(labels) == 2, labels  # greetings and "help" are no theme
+    joined = " | ".join(labels).lower()
+    assert "oakly" not in joined  # a brand, written as a handle and capitalised mid-sentence
+    assert any(lab.lower().startswith("drawer handle") for lab in labels), labels
+    assert any("assembly instructions" in lab.lower() for lab in labels), labels
+    for c in clusters:
+        assert not any("help" in texts[i].lower() for i in c.examples), (c.label, c.examples)
