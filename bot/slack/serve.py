@@ -130,7 +130,7 @@ def run(settings: Settings, http: bool = False, host: str = "0.0.0.0", port: int
     if use_http:
 
         def http_health() -> dict[str, Any]:
-            return {"ok": True, "mode": "http", "indexed": settings.catalog_path.exists()}
+            return {"ok": True, "mode": "http", "indexed": settings.generation().exists()}
 
         server = make_http_server(wsgi_app(bot, http_health), host, port)
         _stop_on_sigterm(server.shutdown)
