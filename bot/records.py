@@ -68,15 +68,11 @@ class RecordReader:
         self._stamp: tuple[int, ...] = ()
 
     def _check_fresh(self) -> None:
-        """Forget what was read once the catalog has committed again (a few µs: two stats;
-        one query when the catalog is in PostgreSQL)."""
+        """Forget what was read once the catalog has committed again (a few µs: two stats)."""
         stamp: list[Any] = []
-        if self._connect is not None:
-            rows = self._query("SELECT value FROM meta WHERE key = 'updated_ns'", ())
-            stamp = [rows[0][0] if rows else None]
+        if self._connect is not None:  # PostgreSQL: a reader lives as long as one catalog
+            return  # version (a commit is a new corpus, with a new reader), no query per read
         for p in (self.path, self.path.with_name(self.path.name + "-wal")):
-            if self._connect is not None:
-                break
             try:
                 st = p.stat()
                 stamp += [st.st_mtime_ns, st.st_size]

@@ -205,6 +205,11 @@ class Database:
         except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
             raise translate(exc, self.url) from None
 
+    def ready(self) -> None:
+        """The schema checked (created or refused) once per process, as `begin` does."""
+        if self.schema is not None and not self._ensured:
+            self.ensure()
+
     def insert(self, table: sa.Table) -> Any:
         """INSERT with the dialect's ON CONFLICT clauses (on_conflict_do_nothing/_update)."""
         if self.is_postgres:

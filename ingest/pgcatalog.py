@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -197,11 +198,23 @@ def drop_generations(db: Database, base: str, keep: set[int]) -> list[int]:
     return dropped
 
 
+_readers: dict[str, PgConn] = {}
+_readers_lock = threading.Lock()
+
+
 def current(db: Database, base: str) -> int:
-    """The generation that answers now (0 until a rebuild switches)."""
-    with db.begin() as conn:
-        row = conn.execute(sa.select(pointers.c.generation).where(pointers.c.base == base)).first()
-    return int(row[0]) if row else 0
+    """The generation that answers now (0 until a rebuild switches): one query on a kept
+    connection, since a bot asks before every question (several times per answer)."""
+    db.ready()
+    key = db.url.render_as_string(hide_password=False)
+    with _readers_lock:
+        conn = _readers.get(key)
+        if conn is None:
+            conn = _readers[key] = PgConn(db, "public")
+        rows = conn.execute(
+            "SELECT generation FROM catalog_generations WHERE base = ?", (base,)
+        ).fetchall()
+    return int(rows[0][0]) if rows else 0
 
 
 def switch(db: Database, base: str, number: int, info: dict[str, Any]) -> None:
@@ -349,3 +362,58 @@ def fetch_file(conn: PgConn) -> str | None:
     """The themes file published with the catalog ('' when none; None: never published)."""
     rows = conn.execute("SELECT value FROM meta WHERE key = ?", (THEMES_KEY,)).fetchall()
     return str(rows[0][0]) if rows else None
+
+
+def copy_from_sqlite(path: Any, url: str, base: str, number: int) -> tuple[int, bool]:
+    """Copy one SQLite catalog file into generation ``number`` of ``base`` and point at it.
+
+    In record (rowid) order, so the bot numbers records as before; every row in one
+    transaction, then the pointer: a failure leaves the database as it was. A generation that
+    already holds records is left alone (returns (its count, False)): copying twice copies
+    nothing twice. Returns (records, copied)."""
+    import sqlite3
+
+    db = database(url)
+    live = current(db, base)
+    if generation_exists(db, base, live):  # the database already answers for this index
+        conn = PgConn(db, schema_name(base, live))
+        try:
+            (have,) = conn.execute("SELECT COUNT(*) FROM records").fetchone()
+        finally:
+            conn.close()
+        if have:
+            return int(have), False
+    create_generation(db, base, number)
+    conn = PgConn(db, schema_name(base, number))
+    src = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+    try:
+        (have,) = conn.execute("SELECT COUNT(*) FROM records").fetchone()
+        if have:
+            return int(have), False
+        cols = [r[1] for r in src.execute("PRAGMA table_info(records)")]
+        want = [c for c in generation_tables("x").tables["x.records"].columns.keys() if c != "seq"]
+        got = [c for c in want if c in cols]  # an older file lacks later columns: defaults
+        n = 0
+        conn.execute("BEGIN")
+        try:
+            cur = src.execute(f"SELECT {', '.join(got)} FROM records ORDER BY rowid")
+            insert = f"INSERT INTO records({', '.join(got)}) VALUES({','.join('?' * len(got))})"
+            while rows := cur.fetchmany(5000):
+                conn.executemany(insert, rows)
+                n += len(rows)
+            scols = [r[1] for r in src.execute("PRAGMA table_info(sources)")]
+            for table, keys, columns in (
+                ("sources", ["source"], scols),
+                ("meta", ["key"], ["key", "value"]),
+            ):
+                rows = src.execute(f"SELECT {', '.join(columns)} FROM {table}").fetchall()
+                conn.executemany(POSTGRES.upsert(table, columns, keys), rows)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    finally:
+        src.close()
+        conn.close()
+    switch(db, base, number, {"copied_from": str(path), "collection": base})
+    return n, True

@@ -177,3 +177,25 @@ def test_sqlite_and_postgresql_catalogs_give_the_same_answers(
     e_lite, e_pg = Engine(lite), Engine(pg)
     for q in QUESTIONS:
         assert summary(e_lite.ask(q)) == summary(e_pg.ask(q))
+
+
+def test_db_copy_moves_a_sqlite_catalog_so_bots_answer_as_before(
+    tmp_path: Path, chroma: ChromaServer, pg_url: str
+) -> None:
+    lite = make_settings(tmp_path / "old", chroma_url=chroma.url, collection="moved")
+    run_ingest([Job(SourceSpec(kind="survey", path=str(SURVEY)))], lite)
+    env = {
+        "CXBOT_DATABASE_URL": pg_url,
+        "CXBOT_CHROMA_URL": chroma.url,
+        "CXBOT_COLLECTION": "moved",
+    }
+    done = run_cli(["db", "copy", "--from", str(tmp_path / "old")], tmp_path / "new", **env)
+    assert done.returncode == 0, done.stderr
+    assert "catalog: 1,032 records copied (Chroma collection moved)" in done.stdout
+    moved = Engine(shared(tmp_path / "bot", chroma, pg_url, collection="moved"))
+    before = Engine(lite)
+    for q in QUESTIONS:
+        assert summary(moved.ask(q)) == summary(before.ask(q))
+    again = run_cli(["db", "copy", "--from", str(tmp_path / "old")], tmp_path / "new", **env)
+    assert again.returncode == 0, again.stderr
+    assert "already holds 1,032 records for 'moved': left as it is" in again.stdout
