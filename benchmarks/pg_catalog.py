@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import shutil
 import statistics
 import tempfile
 import time
@@ -92,6 +93,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--copies", type=int, default=4)
     ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--pg-first", action="store_true", help="measure PostgreSQL first")
     args = ap.parse_args()
     root = Path(tempfile.mkdtemp(prefix="cxbot-pgcat-"))
     src = root / "survey.csv"
@@ -101,18 +103,19 @@ def main() -> None:
     try:
         url = pg.database()
         lite = make_settings(root / "lite", chroma_url=chroma.url, collection="lite")
-        res = {
-            "sqlite": measure(lite, lite, src, args.repeats),
-            "postgresql": measure(
+        runs = {
+            "sqlite": (lite, lite),
+            "postgresql": (
                 make_settings(root / "a", chroma_url=chroma.url, database_url=url),
                 make_settings(root / "b", chroma_url=chroma.url, database_url=url),
-                src,
-                args.repeats,
             ),
         }
+        order = ["postgresql", "sqlite"] if args.pg_first else ["sqlite", "postgresql"]
+        res = {k: measure(*runs[k], src, args.repeats) for k in order}
     finally:
         pg.close()
         chroma.stop()
+        shutil.rmtree(root, ignore_errors=True)
     print(f"{n:,} records; ms p50 / p95")
     print("| | SQLite | PostgreSQL |")
     print("|---|---|---|")

@@ -279,26 +279,33 @@ def _stamp(path: Path) -> tuple[object, ...]:
     return tuple(out)
 
 
-_SHARED: dict[str, PgConn] = {}
+_SHARED: dict[tuple[str, str], PgConn] = {}  # (url, collection) -> its live generation's
+
+
+def _shared_conn(gen: Generation) -> PgConn:
+    """The kept connection to ``gen``'s catalog (one per index: a switch closes the old one)."""
+    assert gen.database_url is not None
+    key = (gen.database_url, gen.base)
+    conn = _SHARED.get(key)
+    if conn is None or conn.schema != pgcatalog.schema_name(gen.base, gen.number):
+        if conn is not None:
+            conn.close()
+        conn = _SHARED[key] = pgcatalog.connect(gen.database_url, gen.base, gen.number)
+    return conn
 
 
 def _shared_stamp(gen: Generation) -> tuple[object, ...] | None:
-    """A catalog in PostgreSQL: (generation, version, commit stamp) in one query per question,
-    over a connection kept per generation; None when nothing was indexed into it."""
-    assert gen.database_url is not None
-    name = pgcatalog.schema_name(gen.base, gen.number)
+    """A catalog in PostgreSQL: (generation, version, commit stamp) in one query per question;
+    None when nothing was indexed into it."""
     with _LOCK:
-        conn = _SHARED.get(name)
-        if conn is None:
-            conn = _SHARED[name] = pgcatalog.connect(gen.database_url, gen.base, gen.number)
+        conn = _shared_conn(gen)
         got = pgcatalog.stamp(conn)
-    return None if got is None else (name, *got)
+    return None if got is None else (conn.schema, *got)
 
 
 def _sync_themes(settings: Settings, gen: Generation) -> None:
-    name = pgcatalog.schema_name(gen.base, gen.number)
     with _LOCK:
-        sync_themes(settings, _SHARED[name])
+        sync_themes(settings, _shared_conn(gen))
 
 
 def load_corpus(settings: Settings) -> Corpus:
