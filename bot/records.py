@@ -47,7 +47,7 @@ class RecordReader:
     """On-demand reads of one catalog; ``rowids`` and ``ids`` are the corpus's columns.
 
     A SQLite file by default; ``connect`` (a catalog in PostgreSQL) opens the connection
-    instead, and the catalog's 'updated_ns' says when it committed again."""
+    instead."""
 
     def __init__(
         self,

@@ -328,7 +328,7 @@ def connect(url: str, base: str, number: int, create: bool = False) -> PgConn:
 
 def stamp(conn: PgConn) -> tuple[str | None, ...] | None:
     """(version, updated_ns, themes_sha) of a generation's catalog in one query; None when it
-    has no catalog yet (nothing indexed into it)."""
+    has no catalog yet or nothing was ever committed into it (a first ingest that failed)."""
     try:
         rows = conn.execute(
             "SELECT key, value FROM meta WHERE key IN ('version', 'updated_ns', 'themes_sha')"
@@ -336,6 +336,8 @@ def stamp(conn: PgConn) -> tuple[str | None, ...] | None:
     except sa.exc.ProgrammingError:  # no such schema or table: never written
         return None
     got = dict(rows)
+    if got.get("version") is None:
+        return None
     return got.get("version"), got.get("updated_ns"), got.get("themes_sha")
 
 

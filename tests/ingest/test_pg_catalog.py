@@ -16,7 +16,7 @@ from bot.corpus import clear_cache
 from bot.engine import Engine
 from ingest.catalog import Catalog
 from ingest.config import Settings, SourceSpec
-from ingest.errors import DatabaseError
+from ingest.errors import DatabaseError, StoreError
 from ingest.pipeline import Job, run_ingest
 from ingest.store import forget_clients
 from tests.chroma_server import ChromaServer
@@ -199,3 +199,22 @@ def test_db_copy_moves_a_sqlite_catalog_so_bots_answer_as_before(
     again = run_cli(["db", "copy", "--from", str(tmp_path / "old")], tmp_path / "new", **env)
     assert again.returncode == 0, again.stderr
     assert "already holds 1,032 records for 'moved': left as it is" in again.stdout
+
+
+def test_a_first_ingest_cut_by_a_restart_leaves_nothing_half_indexed(
+    tmp_path: Path, chroma: ChromaServer, postgres: PostgresServer, pg_url: str
+) -> None:
+    a = shared(tmp_path / "a", chroma, pg_url, collection="first")
+
+    def restart(stage: str, advance: int, total: int) -> None:
+        if stage == "embed":
+            postgres.stop()
+            postgres.start()
+
+    with pytest.raises(DatabaseError):
+        run_ingest([Job(SourceSpec(kind="survey", path=str(SURVEY)))], a, progress=restart)
+    bot = Engine(shared(tmp_path / "b", chroma, pg_url, collection="first"))
+    with pytest.raises(StoreError, match="Nothing has been indexed yet"):
+        bot.ask(QUESTIONS[0])
+    assert run_ingest([Job(SourceSpec(kind="survey", path=str(SURVEY)))], a).added == 1032
+    assert verbatims_in(bot.ask(QUESTIONS[0]).answer) == 1032
