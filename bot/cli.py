@@ -637,18 +637,39 @@ def db_copy(
         typer.Option("--from", help="Data dir holding the SQLite files (default: CXBOT_DATA_DIR)."),
     ] = None,
 ) -> None:
-    """Copy the SQLite state (answers, votes, threads, watches, ledgers) into CXBOT_DATABASE_URL."""
-    from bot.state import copy_sqlite
+    """Copy the SQLite state (answers, votes, threads, watches, ledgers) and the catalog into
+    CXBOT_DATABASE_URL."""
+    from bot.state import copy_catalog, copy_sqlite
 
+    s = settings()
     try:
-        done = copy_sqlite(settings(), from_dir)
+        done = copy_sqlite(s, from_dir)
+        index = copy_catalog(s, from_dir)
     except CxbotError as exc:
         fail(exc)
-    if not done:
-        out.print("No SQLite state files found: nothing to copy.", markup=False)
+    if not done and index is None:
+        out.print("No SQLite state files or catalog found: nothing to copy.", markup=False)
     for table, copied, kept in done:
         extra = f", {kept:,} already there" if kept else ""
         out.print(f"{table}: {copied:,} row(s) copied{extra}", markup=False)
+    if index is not None:
+        collection, n, copied = index
+        if not copied:
+            out.print(
+                f"catalog: the database already holds {n:,} records for '{s.collection}': "
+                "left as it is",
+                markup=False,
+            )
+        else:
+            out.print(
+                f"catalog: {n:,} records copied (Chroma collection {collection})", markup=False
+            )
+            if s.chroma_url is None:
+                out.print(
+                    "The vectors stay in this data dir's embedded store: for bots on other "
+                    "machines set CXBOT_CHROMA_URL and run `cxbot ingest --rebuild` once.",
+                    markup=False,
+                )
 
 
 @db_app.command("status")

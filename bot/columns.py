@@ -1,4 +1,5 @@
-"""Compact per-record columns read from the SQLite catalog with a few grouped queries.
+"""Compact per-record columns read from the catalog (SQLite or PostgreSQL) with a few grouped
+queries.
 
 The bot counts over arrays, never over row dicts: a text column becomes small int codes
 (``Labels``), a JSON list column a bool mask per value, a JSON object column codes per key.
@@ -9,7 +10,6 @@ so no per-record Python object is made at any size.
 from __future__ import annotations
 
 import json
-import sqlite3
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any, overload
 
 import numpy as np
+
+from ingest.pgcatalog import dialect
 
 
 class Labels:
@@ -89,8 +91,9 @@ def rowid_list(joined: str | None) -> np.ndarray:
     return np.array(joined.split(","), dtype=np.int64)
 
 
-def all_rowids(db: sqlite3.Connection) -> np.ndarray:
-    cur = db.execute("SELECT rowid FROM records ORDER BY rowid")
+def all_rowids(db: Any) -> np.ndarray:
+    key = dialect(db).key
+    cur = db.execute(f"SELECT {key} FROM records ORDER BY {key}")
     return np.fromiter((r[0] for r in cur), dtype=np.int64)
 
 
@@ -98,10 +101,12 @@ def _positions(rowids: np.ndarray, joined: str | None) -> np.ndarray:
     return np.searchsorted(rowids, rowid_list(joined))
 
 
-def text_column(db: sqlite3.Connection, rowids: np.ndarray, column: str) -> Labels:
+def text_column(db: Any, rowids: np.ndarray, column: str) -> Labels:
     """A TEXT column as ``Labels`` (names sorted; every record has a value)."""
+    d = dialect(db)
     groups = db.execute(
-        f"SELECT {column}, group_concat(rowid) FROM records GROUP BY {column} ORDER BY {column}"
+        f"SELECT {column}, {d.ids(d.key)} FROM records GROUP BY {column} "
+        f"ORDER BY {column}{d.collate}"
     ).fetchall()
     names = [str(v) if v is not None else "" for v, _ in groups]
     codes = np.zeros(len(rowids), dtype=np.int16 if len(names) > 127 else np.int8)
@@ -111,23 +116,25 @@ def text_column(db: sqlite3.Connection, rowids: np.ndarray, column: str) -> Labe
 
 
 def numeric_column(
-    db: sqlite3.Connection, rowids: np.ndarray, expr: str, dtype: Any, missing: float
+    db: Any, rowids: np.ndarray, expr: str, dtype: Any, missing: float
 ) -> np.ndarray:
     """A numeric column (or SQL expression) per record, ``missing`` where it is NULL."""
     out = np.full(len(rowids), missing, dtype=dtype)
+    d = dialect(db)
     groups = db.execute(
-        f"SELECT {expr} AS v, group_concat(rowid) FROM records WHERE v IS NOT NULL GROUP BY v"
+        f"SELECT {expr} AS v, {d.ids(d.key)} FROM records WHERE ({expr}) IS NOT NULL GROUP BY 1"
     )
     for v, joined in groups:
         out[_positions(rowids, joined)] = v
     return out
 
 
-def list_masks(db: sqlite3.Connection, rowids: np.ndarray, column: str) -> dict[str, np.ndarray]:
+def list_masks(db: Any, rowids: np.ndarray, column: str) -> dict[str, np.ndarray]:
     """A JSON list column (themes, complaints): value -> bool mask of the records holding it."""
     out: dict[str, np.ndarray] = {}
+    d = dialect(db)
     groups = db.execute(
-        f"SELECT j.value, group_concat(r.rowid) FROM records r, json_each(r.{column}) j "
+        f"SELECT j.value, {d.ids('r.' + d.key)} FROM records r, {d.list_items(column, 'j')} "
         "GROUP BY j.value"
     )
     for value, joined in groups:
@@ -138,13 +145,15 @@ def list_masks(db: sqlite3.Connection, rowids: np.ndarray, column: str) -> dict[
 
 
 def object_codes(
-    db: sqlite3.Connection, rowids: np.ndarray, column: str
+    db: Any, rowids: np.ndarray, column: str
 ) -> tuple[dict[str, np.ndarray], dict[str, dict[str, int]]]:
     """A JSON object column (segments): key -> int32 codes per record (0: absent or empty),
     and key -> value -> code, codes numbered in order of first appearance."""
+    d = dialect(db)
     groups = db.execute(
-        f"SELECT j.key, j.value, MIN(r.rowid) AS first, group_concat(r.rowid) "
-        f"FROM records r, json_each(r.{column}) j GROUP BY j.key, j.value ORDER BY j.key, first"
+        f"SELECT j.key, j.value, MIN(r.{d.key}) AS first, {d.ids('r.' + d.key)} "
+        f"FROM records r, {d.object_items(column, 'j')} GROUP BY j.key, j.value "
+        f"ORDER BY j.key{d.collate}, first"
     ).fetchall()
     codes: dict[str, np.ndarray] = {}
     index: dict[str, dict[str, int]] = {}
@@ -161,10 +170,11 @@ def object_codes(
     return codes, index
 
 
-def nonempty_list(db: sqlite3.Connection, rowids: np.ndarray, column: str) -> np.ndarray:
+def nonempty_list(db: Any, rowids: np.ndarray, column: str) -> np.ndarray:
     m = np.zeros(len(rowids), dtype=bool)
+    d = dialect(db)
     (joined,) = db.execute(
-        f"SELECT group_concat(rowid) FROM records WHERE json_array_length({column}) > 0"
+        f"SELECT {d.ids(d.key)} FROM records WHERE {d.list_length(column)} > 0"
     ).fetchone()
     m[_positions(rowids, joined)] = True
     return m
@@ -189,9 +199,9 @@ class Columns:
     any_complaint: np.ndarray
 
 
-def read_columns(db: sqlite3.Connection) -> Columns:
+def read_columns(db: Any) -> Columns:
     rowids = all_rowids(db)
-    cur = db.execute("SELECT id FROM records ORDER BY rowid")
+    cur = db.execute(f"SELECT id FROM records ORDER BY {dialect(db).key}")
     ids = np.array([str(r[0]).encode("utf-8") for r in cur], dtype="S")
     seg_codes, seg_index = object_codes(db, rowids, "segments")
     return Columns(

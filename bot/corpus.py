@@ -22,10 +22,13 @@ import numpy as np
 
 from bot.columns import Labels, load_columns, read_columns, save_columns
 from bot.records import IdIndex, Ids, RecordReader
-from ingest import lexical
+from ingest import lexical, pgcatalog
+from ingest.adapt import sync_themes
 from ingest.catalog import Catalog
 from ingest.config import Settings
 from ingest.errors import StoreError
+from ingest.generations import Generation
+from ingest.pgcatalog import PgConn
 from ingest.scores import infer_kind
 
 log = logging.getLogger("cxbot.corpus")
@@ -182,8 +185,7 @@ def build_corpus(catalog: Catalog, cache_dir: Path | None = None, generation: in
     """The arrays of every record, from grouped column queries in one read snapshot (or from
     ``cache_dir``, where they are kept per generation and version for the next start)."""
     db = catalog.db
-    db.execute("BEGIN")  # one snapshot: an ingest committing meanwhile is seen next version
-    try:
+    with catalog.snapshot():  # one snapshot: an ingest committing meanwhile is seen next version
         version = catalog.version()
         stamp = catalog.meta("updated_ns") or "0"
         path = None
@@ -196,8 +198,6 @@ def build_corpus(catalog: Catalog, cache_dir: Path | None = None, generation: in
                 save_columns(path, cols)
         sources = catalog.sources()
         last_indexed, model_id = catalog.meta("last_indexed"), catalog.meta("model_id")
-    finally:
-        db.execute("COMMIT")
     rowids, ids, kind, source, score = cols.rowids, cols.ids, cols.kind, cols.source, cols.score
     themes, complaints, seg_codes, seg_index = (
         cols.themes,
@@ -219,7 +219,7 @@ def build_corpus(catalog: Catalog, cache_dir: Path | None = None, generation: in
         version=version,
         last_indexed=last_indexed,
         model_id=model_id,
-        reader=RecordReader(catalog.path, rowids, ids),
+        reader=RecordReader(catalog.path, rowids, ids, catalog.connector()),
         kind=kind,
         polarity=cols.polarity,
         intent=cols.intent,
@@ -279,22 +279,53 @@ def _stamp(path: Path) -> tuple[object, ...]:
     return tuple(out)
 
 
+_SHARED: dict[tuple[str, str], PgConn] = {}  # (url, collection) -> its live generation's
+
+
+def _shared_conn(gen: Generation) -> PgConn:
+    """The kept connection to ``gen``'s catalog (one per index: a switch closes the old one)."""
+    assert gen.database_url is not None
+    key = (gen.database_url, gen.base)
+    conn = _SHARED.get(key)
+    if conn is None or conn.schema != pgcatalog.schema_name(gen.base, gen.number):
+        if conn is not None:
+            conn.close()
+        conn = _SHARED[key] = pgcatalog.connect(gen.database_url, gen.base, gen.number)
+    return conn
+
+
+def _shared_stamp(gen: Generation) -> tuple[object, ...] | None:
+    """A catalog in PostgreSQL: (generation, version, commit stamp) in one query per question;
+    None when nothing was indexed into it."""
+    with _LOCK:
+        conn = _shared_conn(gen)
+        got = pgcatalog.stamp(conn)
+    return None if got is None else (conn.schema, *got)
+
+
+def _sync_themes(settings: Settings, gen: Generation) -> None:
+    with _LOCK:
+        sync_themes(settings, _shared_conn(gen))
+
+
 def load_corpus(settings: Settings) -> Corpus:
     """The current corpus, rebuilt only when the catalog version (or generation) changed."""
     gen = settings.generation()
     path = gen.catalog_path
-    if not path.exists():
+    stamp = _stamp(path) if gen.database_url is None else _shared_stamp(gen)
+    if stamp is None or (gen.database_url is None and not path.exists()):
         raise StoreError(
             f"Nothing has been indexed yet in {settings.data_dir}.",
             "Run `cxbot ingest FILE --kind survey` (or `make demo`) first.",
         )
     key = str(settings.data_dir.resolve())
-    stamp = _stamp(path)
     with _LOCK:
         cached = _CACHE.get(key)
         if cached is not None and _STAMPS.get(key) == stamp:
             return cached
-    catalog = Catalog(path)
+    if gen.database_url is not None:  # the themes the ingest machine published
+        _sync_themes(settings, gen)
+    catalog = Catalog(gen if gen.database_url else path, readonly=True)
     try:
         version = catalog.version()
         with _LOCK:
@@ -306,6 +337,8 @@ def load_corpus(settings: Settings) -> Corpus:
             corpus.bm25 = lexical.open_for(catalog.db, gen, version, len(corpus))
             corpus.cache_dir = settings.data_dir / "cache"
             corpus.generation, corpus.collection = gen.number, gen.collection
+            if cached is not None:  # its reader reconnects if an answer still uses it
+                cached.reader.close()
             _CACHE[key] = corpus
             return corpus
     finally:

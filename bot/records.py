@@ -13,13 +13,15 @@ import json
 import sqlite3
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import sqlalchemy as sa
 
 from ingest.errors import StoreError
+from ingest.pgcatalog import POSTGRES
 from ingest.schema import MetricFact
 from ingest.textnorm import dedupe_key
 
@@ -42,13 +44,24 @@ def _parse(row: tuple[Any, ...], cols: list[str]) -> dict[str, Any]:
 
 
 class RecordReader:
-    """On-demand reads of one catalog file; ``rowids`` and ``ids`` are the corpus's columns."""
+    """On-demand reads of one catalog; ``rowids`` and ``ids`` are the corpus's columns.
 
-    def __init__(self, path: Path, rowids: np.ndarray, ids: np.ndarray) -> None:
+    A SQLite file by default; ``connect`` (a catalog in PostgreSQL) opens the connection
+    instead."""
+
+    def __init__(
+        self,
+        path: Path,
+        rowids: np.ndarray,
+        ids: np.ndarray,
+        connect: Callable[[], Any] | None = None,
+    ) -> None:
         self.path = path
+        self._connect = connect
+        self.key = "rowid" if connect is None else POSTGRES.key
         self.rowids = rowids
         self.ids = ids  # utf-8 record ids as a numpy bytes array, in corpus order
-        self._db: sqlite3.Connection | None = None
+        self._db: Any = None
         self._lock = threading.Lock()
         self._kept: OrderedDict[int, dict[str, Any]] = OrderedDict()
         self._keys: dict[int, str] = {}
@@ -56,7 +69,9 @@ class RecordReader:
 
     def _check_fresh(self) -> None:
         """Forget what was read once the catalog has committed again (a few µs: two stats)."""
-        stamp: list[int] = []
+        stamp: list[Any] = []
+        if self._connect is not None:  # PostgreSQL: a reader lives as long as one catalog
+            return  # version (a commit is a new corpus, with a new reader), no query per read
         for p in (self.path, self.path.with_name(self.path.name + "-wal")):
             try:
                 st = p.stat()
@@ -68,7 +83,9 @@ class RecordReader:
             self._keys.clear()
             self._stamp = tuple(stamp)
 
-    def _conn(self) -> sqlite3.Connection:
+    def _conn(self) -> Any:
+        if self._db is None and self._connect is not None:
+            self._db = self._connect()
         if self._db is None:
             uri = self.path.resolve().as_uri() + "?mode=ro"
             self._db = sqlite3.connect(uri, uri=True, timeout=30, check_same_thread=False)
@@ -78,11 +95,18 @@ class RecordReader:
     def _query(self, sql: str, params: Sequence[object]) -> list[tuple[Any, ...]]:
         try:
             return self._conn().execute(sql, tuple(params)).fetchall()
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, sa.exc.DBAPIError) as exc:
             raise StoreError(
                 f"Could not read records from the catalog {self.path}: {exc}.",
                 "Ask again; if it persists, re-run `cxbot ingest`.",
             ) from None
+
+    def close(self) -> None:
+        """Close the connection (a later read opens another)."""
+        with self._lock:
+            db, self._db = self._db, None
+        if db is not None:
+            db.close()
 
     def id_at(self, i: int) -> str:
         return bytes(self.ids[i]).decode("utf-8")
@@ -103,11 +127,12 @@ class RecordReader:
         return [got[i] for i in want]
 
     def _fetch(self, idx: list[int]) -> dict[int, dict[str, Any]]:
-        cols = ["rowid", *COLUMNS.split(", ")]
+        cols = [self.key, *COLUMNS.split(", ")]
         by_rowid = {int(self.rowids[i]): i for i in idx}
         marks = ",".join("?" * len(by_rowid))
         rows = self._query(
-            f"SELECT rowid, {COLUMNS} FROM records WHERE rowid IN ({marks})", list(by_rowid)
+            f"SELECT {self.key}, {COLUMNS} FROM records WHERE {self.key} IN ({marks})",
+            list(by_rowid),
         )
         out: dict[int, dict[str, Any]] = {}
         for row in rows:
@@ -118,7 +143,7 @@ class RecordReader:
         if moved:  # replaced (new row id) since the corpus was built: read it by its id
             marks = ",".join("?" * len(moved))
             for row in self._query(
-                f"SELECT rowid, {COLUMNS} FROM records WHERE id IN ({marks})", list(moved)
+                f"SELECT {self.key}, {COLUMNS} FROM records WHERE id IN ({marks})", list(moved)
             ):
                 out[moved[str(row[1])]] = _parse(row, cols)
         gone = [self.id_at(i) for i in idx if i not in out]
@@ -142,7 +167,8 @@ class RecordReader:
                 by_rowid = {int(self.rowids[i]): i for i in chunk}
                 marks = ",".join("?" * len(by_rowid))
                 for rowid, rid, text in self._query(
-                    f"SELECT rowid, id, text FROM records WHERE rowid IN ({marks})", list(by_rowid)
+                    f"SELECT {self.key}, id, text FROM records WHERE {self.key} IN ({marks})",
+                    list(by_rowid),
                 ):
                     i = by_rowid[int(rowid)]
                     if rid == self.id_at(i):
@@ -178,7 +204,9 @@ class RecordReader:
             for start in range(0, len(keys), CHUNK):
                 chunk = keys[start : start + CHUNK]
                 marks = ",".join("?" * len(chunk))
-                rows = self._query(f"SELECT id, rowid FROM records WHERE id IN ({marks})", chunk)
+                rows = self._query(
+                    f"SELECT id, {self.key} FROM records WHERE id IN ({marks})", chunk
+                )
                 for rid, rowid in rows:
                     i = int(np.searchsorted(self.rowids, rowid))
                     if i < len(self.rowids) and self.rowids[i] == rowid and (self.id_at(i) == rid):
@@ -192,8 +220,8 @@ class RecordReader:
         while True:
             with self._lock:
                 rows = self._query(
-                    "SELECT rowid, text FROM records WHERE rowid > ? AND kind = 'verbatim' "
-                    "ORDER BY rowid LIMIT ?",
+                    f"SELECT {self.key}, text FROM records WHERE {self.key} > ? "
+                    f"AND kind = 'verbatim' ORDER BY {self.key} LIMIT ?",
                     (last, chunk),
                 )
             if not rows:

@@ -185,6 +185,42 @@ def upgrade(settings: Settings) -> list[tuple[Database, int | None, int]]:
     return [(db, *db.ensure(upgrade=True)) for db in databases(settings)]
 
 
+def copy_catalog(
+    settings: Settings, source_dir: Path | None = None
+) -> tuple[str, int, bool] | None:
+    """`cxbot db copy`, the index half: the data dir's current catalog (the generation its
+    generation.json names) into CXBOT_DATABASE_URL as the same generation number, so it keeps
+    naming the same Chroma collection. Under the ingest lock. None: no catalog there.
+    Returns (collection, records, copied: False when the database already had them)."""
+    from ingest import pgcatalog
+    from ingest.adapt import THEMES_FILE
+    from ingest.generations import current
+    from ingest.locks import ingest_lock
+
+    assert settings.database_url is not None
+    folder = source_dir or settings.data_dir
+    gen = current(folder, settings.collection)
+    if not gen.catalog_path.exists():
+        return None
+    with ingest_lock(settings, who="db copy"):
+        n, copied = pgcatalog.copy_from_sqlite(
+            gen.catalog_path,
+            settings.database_url.get_secret_value(),
+            settings.collection,
+            gen.number,
+        )
+        themes = folder / THEMES_FILE  # discovered or edited themes
+        if copied and themes.exists() and not settings.taxonomy_path:
+            conn = pgcatalog.connect(
+                settings.database_url.get_secret_value(), settings.collection, gen.number
+            )
+            try:
+                pgcatalog.publish_file(conn, themes.read_text(encoding="utf-8"))
+            finally:
+                conn.close()
+    return gen.collection, n, copied
+
+
 def copy_sqlite(settings: Settings, source_dir: Path | None = None) -> list[tuple[str, int, int]]:
     """`cxbot db copy`: the SQLite state files of a data dir into CXBOT_DATABASE_URL.
 

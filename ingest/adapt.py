@@ -19,10 +19,13 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from ingest import pgcatalog
 from ingest.catalog import Catalog
 from ingest.config import Settings
 from ingest.discover import Cluster, DiscoveryError, discover, slug
 from ingest.embedder import Embedder
+from ingest.generations import Generation
+from ingest.pgcatalog import dialect
 from ingest.reading import READING_VERSION
 from ingest.store import VectorStore
 from ingest.themes import Taxonomy, Theme, ThemeAssigner, compact_builtin, load_taxonomy
@@ -51,6 +54,43 @@ def active_taxonomy_path(settings: Settings) -> Path | None:
         return settings.taxonomy_path
     own = data_taxonomy_path(settings)
     return own if own.exists() else None
+
+
+def publish_themes(settings: Settings, gen: Generation) -> None:
+    """With the catalog in PostgreSQL: store the data dir's themes file with it (bots on other
+    machines write it into their own data dir, `sync_themes`). An explicit CXBOT_TAXONOMY_PATH
+    is each machine's own setting and is not published."""
+    if gen.database_url is None or settings.taxonomy_path:
+        return
+    own = data_taxonomy_path(settings)
+    text = own.read_text(encoding="utf-8") if own.exists() else None
+    conn = pgcatalog.connect(gen.database_url, gen.base, gen.number, create=True)
+    try:
+        pgcatalog.publish_file(conn, text)
+    finally:
+        conn.close()
+
+
+def sync_themes(settings: Settings, conn: pgcatalog.PgConn) -> None:
+    """A bot whose catalog is in PostgreSQL: the published themes file into its data dir."""
+    if settings.taxonomy_path:
+        return
+    text = pgcatalog.fetch_file(conn)
+    if text is None:
+        return
+    own = data_taxonomy_path(settings)
+    if not text:
+        own.unlink(missing_ok=True)
+        return
+    try:
+        same = own.read_text(encoding="utf-8") == text
+    except OSError:
+        same = False
+    if not same:
+        tmp = own.with_suffix(".sync.tmp")
+        own.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(own)
 
 
 def theme_assigner(settings: Settings, embedder: Embedder) -> ThemeAssigner:
@@ -101,7 +141,8 @@ class Coverage:
 
 def coverage(catalog: Catalog) -> Coverage:
     row = catalog.db.execute(
-        "SELECT COUNT(*), SUM(complaints != '[]') FROM records WHERE kind='verbatim' AND "
+        "SELECT COUNT(*), SUM(CASE WHEN complaints != '[]' THEN 1 ELSE 0 END) FROM records "
+        "WHERE kind='verbatim' AND "
         "(polarity < 0 OR intent = 'complaint')"
     ).fetchone()
     return Coverage(int(row[0] or 0), int(row[1] or 0))
@@ -145,14 +186,16 @@ def stored_vectors(store: VectorStore, ids: list[str]) -> np.ndarray:
     return np.vstack(out) if out else np.zeros((0, store.dim), dtype=np.float32)
 
 
-def retheme(catalog_path: Path, store: VectorStore, embedder: Embedder, taxonomy: Taxonomy) -> int:
+def retheme(
+    catalog_path: Path | Generation, store: VectorStore, embedder: Embedder, taxonomy: Taxonomy
+) -> int:
     """Themes and complaints of every record from its stored vector, in one transaction."""
     assigner = ThemeAssigner(taxonomy, embedder)
     fp = enrichment_fingerprint(assigner, embedder.model_id)
     catalog = Catalog(catalog_path)
     try:
         rows = catalog.db.execute(
-            "SELECT id, kind, text, polarity, hash FROM records ORDER BY rowid"
+            f"SELECT id, kind, text, polarity, hash FROM records ORDER BY {dialect(catalog.db).key}"
         ).fetchall()
         ids = [str(r[0]) for r in rows]
         vecs = stored_vectors(store, ids)
@@ -259,7 +302,7 @@ def _merge_same_names(clusters: list[Cluster], texts: list[str]) -> list[Cluster
 def _uncovered(catalog: Catalog) -> tuple[list[str], list[str]]:
     rows = catalog.db.execute(
         "SELECT id, text FROM records WHERE kind='verbatim' AND (polarity < 0 OR "
-        "intent = 'complaint') AND complaints = '[]' ORDER BY rowid"
+        f"intent = 'complaint') AND complaints = '[]' ORDER BY {dialect(catalog.db).key}"
     ).fetchall()
     return [str(r[0]) for r in rows], [str(r[1]) for r in rows]
 
@@ -288,7 +331,7 @@ def _segment_names(catalog: Catalog) -> list[str]:
 
 def discover_and_apply(
     settings: Settings,
-    catalog_path: Path,
+    catalog_path: Path | Generation,
     store: VectorStore,
     embedder: Embedder,
     k: int | None = None,
@@ -321,10 +364,7 @@ def discover_and_apply(
     try:
         after = coverage(catalog)
         with catalog.transaction() as db:
-            db.execute(
-                "INSERT OR REPLACE INTO meta VALUES('themes_uncovered_after', ?)",
-                (str(after.uncovered),),
-            )
+            Catalog.set_meta(db, "themes_uncovered_after", str(after.uncovered))
     finally:
         catalog.close()
     change.added = [t.label for t in new.values()]
@@ -333,7 +373,7 @@ def discover_and_apply(
 
 
 def adapt_themes(
-    settings: Settings, catalog_path: Path, store: VectorStore, embedder: Embedder
+    settings: Settings, catalog_path: Path | Generation, store: VectorStore, embedder: Embedder
 ) -> ThemeChange | None:
     """After an ingest: discover themes when the active ones leave too many complaints out.
 

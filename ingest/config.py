@@ -126,7 +126,8 @@ class Settings(BaseSettings):
 
     def generation(self) -> Generation:
         """The index generation answering now (a full rebuild switches it atomically)."""
-        return current_generation(self.data_dir, self.collection)
+        url = self.database_url.get_secret_value() if self.database_url is not None else None
+        return current_generation(self.data_dir, self.collection, url)
 
     @property
     def catalog_path(self) -> Path:

@@ -52,6 +52,7 @@ class Schema:
     stores: dict[str, list[str]]  # store name -> its table names
     migrations: dict[int, Migration] = field(default_factory=dict)  # version N: from N-1
     legacy_tables: set[str] = field(default_factory=set)  # made before versioning (version 0)
+    key: int = 1  # its row in cxbot_schema (1: the bot's state; 2: the catalog's pointer table)
 
     def tables(self, store: str | None) -> list[sa.Table]:
         names = (
@@ -204,6 +205,11 @@ class Database:
         except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
             raise translate(exc, self.url) from None
 
+    def ready(self) -> None:
+        """The schema checked (created or refused) once per process, as `begin` does."""
+        if self.schema is not None and not self._ensured:
+            self.ensure()
+
     def insert(self, table: sa.Table) -> Any:
         """INSERT with the dialect's ON CONFLICT clauses (on_conflict_do_nothing/_update)."""
         if self.is_postgres:
@@ -218,7 +224,10 @@ class Database:
         """The schema version; 0 for tables made before versioning; None for an empty one."""
         insp = sa.inspect(conn)
         if insp.has_table("cxbot_schema"):
-            row = conn.execute(sa.select(version_table.c.version)).first()
+            assert self.schema is not None
+            row = conn.execute(
+                sa.select(version_table.c.version).where(version_table.c.id == self.schema.key)
+            ).first()
             if row is not None:
                 return int(row[0])
         assert self.schema is not None
@@ -282,8 +291,11 @@ class Database:
                     version_meta.create_all(conn)
                     for v in range(found + 1, want + 1):
                         self.schema.migrations[v](conn, self)
-                conn.execute(sa.delete(version_table))
-                conn.execute(sa.insert(version_table).values(id=1, version=want, updated=now_iso()))
+                key = self.schema.key
+                conn.execute(sa.delete(version_table).where(version_table.c.id == key))
+                conn.execute(
+                    sa.insert(version_table).values(id=key, version=want, updated=now_iso())
+                )
                 return found, want
 
 

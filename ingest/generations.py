@@ -9,6 +9,9 @@ it just before the switch can finish its answer.
 
 Generation 0 is the layout of an index that was never rebuilt: `catalog.sqlite` and the
 collection named by CXBOT_COLLECTION.
+
+With CXBOT_DATABASE_URL the catalogs are PostgreSQL schemas and the pointer a row there
+(`ingest.pgcatalog`): the same steps, seen by every machine without a shared disk.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ingest import pgcatalog
 from ingest.errors import StoreError
 
 POINTER = "generation.json"
@@ -33,6 +37,7 @@ class Generation:
     number: int
     data_dir: Path
     base: str  # CXBOT_COLLECTION
+    database_url: str | None = None  # set: the catalog is in PostgreSQL (ingest.pgcatalog)
 
     @property
     def catalog_path(self) -> Path:
@@ -44,11 +49,22 @@ class Generation:
         return self.base if self.number == 0 else f"{self.base}-g{self.number}"
 
     def next(self) -> Generation:
-        return Generation(self.number + 1, self.data_dir, self.base)
+        return Generation(self.number + 1, self.data_dir, self.base, self.database_url)
+
+    def exists(self) -> bool:
+        """Whether this generation's catalog has been created (anything indexed into it)."""
+        if self.database_url is None:
+            return self.catalog_path.exists()
+        return pgcatalog.generation_exists(
+            pgcatalog.database(self.database_url), self.base, self.number
+        )
 
 
-def current(data_dir: Path, base: str) -> Generation:
+def current(data_dir: Path, base: str, database_url: str | None = None) -> Generation:
     """The generation that answers now (0 when the index was never rebuilt)."""
+    if database_url is not None:
+        number = pgcatalog.current(pgcatalog.database(database_url), base)
+        return Generation(number, data_dir, base, database_url)
     path = data_dir / POINTER
     try:
         raw = path.read_text(encoding="utf-8")
@@ -67,7 +83,12 @@ def current(data_dir: Path, base: str) -> Generation:
 
 
 def switch(gen: Generation, info: dict[str, Any] | None = None) -> None:
-    """Make ``gen`` the one that answers: an atomic rename, durable once this returns."""
+    """Make ``gen`` the one that answers: an atomic rename (a committed row in PostgreSQL),
+    durable once this returns."""
+    if gen.database_url is not None:
+        info = {"collection": gen.collection, **(info or {})}
+        pgcatalog.switch(pgcatalog.database(gen.database_url), gen.base, gen.number, info)
+        return
     path = gen.data_dir / POINTER
     tmp = path.with_name(POINTER + ".tmp")
     body = json.dumps({"generation": gen.number, "collection": gen.collection, **(info or {})})
@@ -100,7 +121,12 @@ def _collections(client: Any, base: str) -> Iterable[tuple[int, str]]:
 
 
 def discard(
-    client: Any, data_dir: Path, base: str, keep: set[int], chroma_dir: Path | None = None
+    client: Any,
+    data_dir: Path,
+    base: str,
+    keep: set[int],
+    chroma_dir: Path | None = None,
+    database_url: str | None = None,
 ) -> list[int]:
     """Delete every generation not in ``keep`` (unfinished rebuilds, superseded ones).
 
@@ -112,10 +138,13 @@ def discard(
         if n not in keep:
             client.delete_collection(name)
             dropped.add(n)
-    for n, p in list(_catalog_files(data_dir)):
-        if n not in keep:
-            p.unlink(missing_ok=True)
-            dropped.add(n)
+    if database_url is not None:
+        dropped.update(pgcatalog.drop_generations(pgcatalog.database(database_url), base, keep))
+    else:
+        for n, p in list(_catalog_files(data_dir)):
+            if n not in keep:
+                p.unlink(missing_ok=True)
+                dropped.add(n)
     for p in data_dir.glob("bm25-g*"):  # a generation's saved BM25 (ingest.lexical)
         m = re.fullmatch(r"bm25-g(\d+)-.+", p.name)
         if m and int(m.group(1)) not in keep and p.is_dir():

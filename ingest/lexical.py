@@ -18,7 +18,6 @@ import json
 import logging
 import os
 import shutil
-import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from ingest.generations import Generation
+from ingest.pgcatalog import dialect
 
 log = logging.getLogger("cxbot.lexical")
 
@@ -147,24 +147,22 @@ def load(path: Path, n_docs: int) -> Lexical | None:
     return Lexical(bm25, _stemmer(), n_docs, path)
 
 
-def _texts(db: sqlite3.Connection) -> list[str]:
-    return [str(r[0]) for r in db.execute("SELECT text FROM records ORDER BY rowid")]
+def _texts(db: Any) -> list[str]:
+    return [str(r[0]) for r in db.execute(f"SELECT text FROM records ORDER BY {dialect(db).key}")]
 
 
-def _pointer(db: sqlite3.Connection) -> str | None:
+def _pointer(db: Any) -> str | None:
     row = db.execute("SELECT value FROM meta WHERE key=?", (META_KEY,)).fetchone()
     return str(row[0]) if row else None
 
 
-def stale(db: sqlite3.Connection, gen: Generation) -> bool:
+def stale(db: Any, gen: Generation) -> bool:
     """True when the catalog has no saved BM25 (written before this module, or lost)."""
     name = _pointer(db)
     return name is None or not (gen.data_dir / name / SETTINGS).exists()
 
 
-def write(
-    db: sqlite3.Connection, gen: Generation, vectors: Any = None, max_vectors: int = 0
-) -> Path | None:
+def write(db: Any, gen: Generation, vectors: Any = None, max_vectors: int = 0) -> Path | None:
     """Build BM25 from the rows ``db``'s open transaction holds, save it in a new folder and
     point the catalog at it (committed with the transaction).
 
@@ -177,11 +175,11 @@ def write(
         db.execute("DELETE FROM meta WHERE key=?", (META_KEY,))
         prune(gen, keep={previous or ""})
         return None
-    ids = [str(r[0]) for r in db.execute("SELECT id FROM records ORDER BY rowid")]
+    ids = [str(r[0]) for r in db.execute(f"SELECT id FROM records ORDER BY {dialect(db).key}")]
     vecs = vectors(ids) if vectors is not None and len(ids) <= max_vectors else None
     path = gen.data_dir / f"bm25-g{gen.number}-{time.time_ns()}"
     save(lex, path, vecs)
-    db.execute("INSERT OR REPLACE INTO meta VALUES(?, ?)", (META_KEY, path.name))
+    db.execute(dialect(db).upsert("meta", ["key", "value"], ["key"]), (META_KEY, path.name))
     prune(gen, keep={path.name, previous or ""})
     return path
 
@@ -194,7 +192,7 @@ def prune(gen: Generation, keep: set[str]) -> None:
             shutil.rmtree(p, ignore_errors=True)
 
 
-def open_for(db: sqlite3.Connection, gen: Generation, version: int, n_docs: int) -> Lexical | None:
+def open_for(db: Any, gen: Generation, version: int, n_docs: int) -> Lexical | None:
     """The BM25 index for the catalog ``db`` as it is now (``n_docs`` records).
 
     The saved one when the catalog points at it; otherwise (an index from before saved BM25)
@@ -219,4 +217,8 @@ def open_for(db: sqlite3.Connection, gen: Generation, version: int, n_docs: int)
             save(lex, auto)
         except OSError as exc:  # read-only or full disk: answers still work, just slower starts
             log.warning("could not save BM25 in %s: %s", auto, exc)
+        else:  # a bot on its own data dir (catalog in PostgreSQL) builds one per version
+            for old in gen.data_dir.glob("bm25-g*-v*"):
+                if old != auto and old.is_dir():
+                    shutil.rmtree(old, ignore_errors=True)
     return lex

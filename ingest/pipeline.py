@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ingest import lexical
-from ingest.adapt import adapt_themes, enrichment_fingerprint, theme_assigner
+from ingest.adapt import adapt_themes, enrichment_fingerprint, publish_themes, theme_assigner
 from ingest.catalog import Catalog, now_iso
 from ingest.config import Settings, SourceSpec
 from ingest.embedder import Embedder, get_embedder
@@ -153,6 +153,7 @@ def run_ingest(
             settings.collection,
             {live.number},
             chroma_dir,
+            live.database_url,
         )
         target = live
         if rebuild:
@@ -179,12 +180,13 @@ def run_ingest(
             "discovering themes",
             adapt_themes,
             settings,
-            target.catalog_path,
+            target,
             store,
             embedder,
         )
         if change is not None:
             summary.themes = change.line()
+        publish_themes(settings, target)  # a catalog in PostgreSQL carries its themes file
         if rebuild:
             _guard_disk(
                 settings,
@@ -246,9 +248,9 @@ def _check_rebuild(
 
     Returns the gap settings to keep (the current ones when the run brings none).
     """
-    if not live.catalog_path.exists():
+    if not live.exists():
         return gap_config
-    old = Catalog(live.catalog_path)
+    old = Catalog(live)
     try:
         indexed = {str(s["source"]) for s in old.sources()}
         stored_gap = old.meta("gap_config")
@@ -282,7 +284,7 @@ def _write(
 ) -> list[str]:
     """Embed and write every opened source into ``target``; returns the ids to delete from
     Chroma once the catalog has committed."""
-    catalog = Catalog(target.catalog_path)
+    catalog = Catalog(target)
     try:
         store.collection()  # model mismatch fails here, before any work
         # the stored hash also covers how records were enriched: a new taxonomy or model
@@ -306,10 +308,7 @@ def _write(
                     writer.labeller.close()
                     summary.reading = writer.labeller.stats.line(settings.llm_model)
             if gap_config is not None:
-                db.execute(
-                    "INSERT OR REPLACE INTO meta VALUES('gap_config', ?)",
-                    (json.dumps(gap_config),),
-                )
+                Catalog.set_meta(db, "gap_config", json.dumps(gap_config))
             if summary.added or summary.updated or summary.removed:
                 Catalog.bump(db, embedder.model_id)
             if summary.added or summary.updated or summary.removed or lexical.stale(db, target):
@@ -493,7 +492,8 @@ def remove_source(settings: Settings, source: str, embedder: Embedder | None = N
     """Delete every record of one source, and nothing else; returns how many were removed."""
     embedder = embedder or get_embedder(settings)
     with ingest_lock(settings, who=f"remove {source}"):
-        catalog = Catalog(settings.catalog_path)
+        gen = settings.generation()
+        catalog = Catalog(gen)
         try:
             ids = list(catalog.hashes(source))
             known = {str(s["source"]) for s in catalog.sources()}
@@ -507,9 +507,7 @@ def remove_source(settings: Settings, source: str, embedder: Embedder | None = N
                 Catalog.delete(db, ids)
                 db.execute("DELETE FROM sources WHERE source=?", (source,))
                 Catalog.bump(db, embedder.model_id)
-                lexical.write(
-                    db, settings.generation(), store.fetch_vectors, settings.dense_in_memory_max
-                )
+                lexical.write(db, gen, store.fetch_vectors, settings.dense_in_memory_max)
             store.delete(ids)  # after the commit: answers stop citing them first
         finally:
             catalog.close()

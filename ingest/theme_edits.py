@@ -23,6 +23,7 @@ from ingest.adapt import (
     data_taxonomy_path,
     discover_and_apply,
     discovered_themes,
+    publish_themes,
     retheme,
     save_taxonomy,
     stored_vectors,
@@ -32,19 +33,20 @@ from ingest.config import Settings
 from ingest.discover import DiscoveryError, slug
 from ingest.embedder import Embedder, get_embedder
 from ingest.errors import ConfigError, StoreError
+from ingest.generations import Generation
 from ingest.locks import ingest_lock
 from ingest.store import VectorStore
 from ingest.themes import Taxonomy, Theme, load_taxonomy
 
 
-def _catalog(settings: Settings) -> Path:
-    path = settings.generation().catalog_path
-    if not path.exists():
+def _catalog(settings: Settings) -> Generation:
+    gen = settings.generation()
+    if not gen.exists():
         raise StoreError(
             f"Nothing has been indexed yet in {settings.data_dir}.",
             "Run `cxbot ingest FILE --kind survey` (or `make demo`) first.",
         )
-    return path
+    return gen
 
 
 def _target(settings: Settings) -> Path:
@@ -138,6 +140,7 @@ def _write(settings: Settings, tax: Taxonomy, embedder: Embedder | None = None) 
             catalog.close()
         n = retheme(path, store, embedder, tax)
         save_taxonomy(tax, _target(settings))
+        publish_themes(settings, path)
         catalog = Catalog(path)
         try:
             after = coverage(catalog)
@@ -264,7 +267,9 @@ def discover(settings: Settings, embedder: Embedder | None = None) -> ThemeChang
         store = VectorStore(
             settings, embedder.model_id, embedder.dim, settings.generation().collection, "write"
         )
-        return discover_and_apply(settings, path, store, embedder)
+        change = discover_and_apply(settings, path, store, embedder)
+        publish_themes(settings, path)
+        return change
 
 
 def describe(settings: Settings, name: str) -> dict[str, Any]:

@@ -218,7 +218,7 @@ class GapReport:
 
 
 def gap_config(index: Index) -> dict[str, Any]:
-    cat = Catalog(index.settings.catalog_path)
+    cat = Catalog(index.settings.generation(), readonly=True)
     try:
         raw = cat.meta("gap_config")
     finally:

@@ -108,6 +108,25 @@ def _stop_on_sigterm(stop: Callable[[], None]) -> None:
         signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=stop).start())
 
 
+def socket_handler(bot: CxBot, app_token: str) -> Any:
+    """slack-bolt's Socket Mode handler, answering each envelope once: Slack redelivers an
+    envelope it saw no ack for (also to another replica's connection) with the same envelope
+    id, and interactive actions and slash commands carry no event id, so the envelope id goes
+    through the shared dedupe table too; a repeat is acked empty and dropped."""
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+    from slack_sdk.socket_mode.response import SocketModeResponse
+
+    class OncePerEnvelope(SocketModeHandler):
+        def handle(self, client: Any, req: Any) -> None:  # type: ignore[override]
+            if req.envelope_id and not bot.seen.first(f"envelope:{req.envelope_id}"):
+                log.info("duplicate envelope %s dropped", req.envelope_id)
+                client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
+                return
+            super().handle(client, req)
+
+    return OncePerEnvelope(bot.app, app_token)
+
+
 def run(settings: Settings, http: bool = False, host: str = "0.0.0.0", port: int = 3000) -> None:
     """Run the bot until stopped (Ctrl-C or SIGTERM)."""
     use_http = check_tokens(settings, http)
@@ -130,7 +149,7 @@ def run(settings: Settings, http: bool = False, host: str = "0.0.0.0", port: int
     if use_http:
 
         def http_health() -> dict[str, Any]:
-            return {"ok": True, "mode": "http", "indexed": settings.catalog_path.exists()}
+            return {"ok": True, "mode": "http", "indexed": settings.generation().exists()}
 
         server = make_http_server(wsgi_app(bot, http_health), host, port)
         _stop_on_sigterm(server.shutdown)
@@ -145,9 +164,7 @@ def run(settings: Settings, http: bool = False, host: str = "0.0.0.0", port: int
                 digests.shutdown(wait=False)
             watches.shutdown(wait=False)
         return
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-    handler = SocketModeHandler(bot.app, secret(settings.slack_app_token))
+    handler = socket_handler(bot, secret(settings.slack_app_token))
 
     def health() -> dict[str, Any]:
         connected = handler.client.is_connected()

@@ -8,10 +8,10 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from slack_bolt.adapter.socket_mode import SocketModeHandler
 
 from bot.engine import Engine
 from bot.slack.app import CxBot
+from bot.slack.serve import socket_handler
 from ingest.config import Settings
 from tests.bot.slack_harness import block_text, citation_ids, is_answer, mention_event
 from tests.conftest import make_settings
@@ -33,7 +33,7 @@ def socket_bot(
         slack_api_url=fake.api_url,
     )
     bot = CxBot(settings, engine=demo_engine)
-    handler = SocketModeHandler(bot.app, APP_TOKEN)
+    handler = socket_handler(bot, APP_TOKEN)  # what `cxbot serve` runs
     handler.connect()
     ws.wait_connected()
     yield fake, ws
@@ -102,3 +102,34 @@ def test_slash_help_over_socket_mode_is_in_the_ack(
     ws.send(envelope("slash_commands", command, "env-3"))
     ack = ws.wait_ack("env-3")
     assert "/cx ask" in str(ack["payload"]["blocks"])
+
+
+def test_an_envelope_delivered_twice_is_handled_once(
+    socket_bot: tuple[FakeSlack, FakeSocketModeServer],
+) -> None:
+    """A slash command has no event id: Slack's redelivery of the same envelope (no ack seen,
+    or to another replica's connection) is acked empty and not run again."""
+    _, ws = socket_bot
+    command = {
+        "token": "legacy",
+        "team_id": "T0CX",
+        "channel_id": "C0SOCKET",
+        "user_id": "U0ALICE",
+        "command": "/cx",
+        "text": "help",
+        "response_url": "http://127.0.0.1:9/unused",
+        "trigger_id": "1.3",
+        "api_app_id": "A0CX",
+    }
+    ws.send(envelope("slash_commands", command, "env-twice"))
+    ws.wait_ack("env-twice")
+    ws.send(envelope("slash_commands", command, "env-twice", retry=1))
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        acks = [a for a in ws.acks if a.get("envelope_id") == "env-twice"]
+        if len(acks) == 2:
+            break
+        time.sleep(0.05)
+    assert len(acks) == 2, ws.acks
+    answered = [a for a in acks if "/cx ask" in str(a.get("payload", ""))]
+    assert len(answered) == 1 and not acks[1].get("payload")
