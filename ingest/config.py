@@ -70,6 +70,10 @@ class Settings(BaseSettings):
     llm_max_retries: int = 2
     llm_max_wait_s: float = 30.0
     llm_backoff_s: float = 1.0  # first retry pause, doubled each try (Retry-After wins)
+    # with llm=openai, the model also reads the question into the structured query (one try,
+    # at most llm_query_timeout_s; the offline parser answers when it fails)
+    llm_understand: bool = True
+    llm_query_timeout_s: float = 8.0
     openai_api_key: SecretStr | None = Field(
         None, validation_alias=AliasChoices("OPENAI_API_KEY", "CXBOT_OPENAI_API_KEY")
     )

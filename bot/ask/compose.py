@@ -10,6 +10,7 @@ import numpy as np
 
 from bot.analysis.caveats import caveats_for
 from bot.analysis.stats import wilson
+from bot.ask.llm_query import parse_question
 from bot.ask.shapes import (
     compare_lines,
     examples_lines,
@@ -18,7 +19,7 @@ from bot.ask.shapes import (
     segment_rank_lines,
     trend_lines,
 )
-from bot.ask.understand import INTENT_LABELS, Understanding, understand
+from bot.ask.understand import INTENT_LABELS, Understanding
 from bot.citations import Answer, CitationBook, Hit, freshness, lap, pct, refs, scope_label, timed
 from bot.corpus import Corpus
 from bot.filters import Filters
@@ -142,7 +143,7 @@ def compose(
     corpus = index.corpus()
     qvec = index.embed_query(q)
     lap(t, "embed")
-    u = understand(q, corpus, qvec, index.assigner, segment)
+    u = parse_question(index, q, qvec, segment)  # the model's query, or the rules'
     u.filters = _merge(base, u.filters)
     _keep_shape(base, u)
     u.filters.intent = u.intent
@@ -208,6 +209,8 @@ def compose(
             "intent": u.intent,
             "top_n": u.top_n,
             "query": u.query(),
+            "understood_by": u.understood_by,
+            **({"understood_note": u.understood_note} if u.understood_note else {}),
             **({"drivers": drivers_json} if drivers_json is not None else {}),
             **shape_data,
         },

@@ -460,7 +460,8 @@ def retry_after(headers: Any) -> float | None:
     return None
 
 
-def parse_reply(content: Any) -> Reply:
+def parse_json(content: Any) -> Any:
+    """The JSON value of a reply's content (content blocks joined, a code fence removed)."""
     if isinstance(content, list):  # content blocks
         content = "".join(b.get("text", "") if isinstance(b, dict) else str(b) for b in content)
     text = (content or "").strip()
@@ -470,8 +471,16 @@ def parse_reply(content: Any) -> Reply:
     if fenced:  # local models like to wrap JSON in a code fence
         text = fenced.group(1)
     try:
-        return Reply.model_validate(json.loads(text))
-    except (ValueError, ValidationError):
+        return json.loads(text)
+    except ValueError:
+        raise ModelFailure("its reply was not valid JSON", retryable=True) from None
+
+
+def parse_reply(content: Any) -> Reply:
+    value = parse_json(content)
+    try:
+        return Reply.model_validate(value)
+    except ValidationError:
         raise ModelFailure("its reply was not valid JSON", retryable=True) from None
 
 

@@ -260,6 +260,8 @@ class Understanding:
     score: bool = False  # the question names a score (NPS, CSAT, rating, stars)
     inherited: bool = False  # a follow-up that kept the previous question's shape
     terms: list[str] = field(default_factory=list)  # a count of mentions: the words looked for
+    understood_by: Literal["rules", "llm"] = "rules"  # which parser's query this is
+    understood_note: str | None = None  # why the model's query was not used, or what it lost
 
     def query(self) -> dict[str, object]:
         """The structured query, as `--json` shows it."""
