@@ -331,8 +331,9 @@ def examples_lines(
     n = int(scope.sum())
     who, when = scope_label(f), _when(f)
     none = np.zeros(len(corpus), dtype=bool)
-    hits = index.search(u.question, f, k=8, theme_filter=f.themes or None, qvec=qvec)
-    cited = book.cite(hits, 5)
+    want = u.top_n or 5  # "quote me three customers": three
+    hits = index.search(u.question, f, k=max(8, want + 3), theme_filter=f.themes or None, qvec=qvec)
+    cited = book.cite(hits, want)
     if not cited:
         lines.append(f"Not enough evidence: nothing among {n:,} {who}verbatims{when} matches.")
         return False
