@@ -11,6 +11,7 @@ import numpy as np
 from bot.analysis.caveats import caveats_for
 from bot.analysis.stats import wilson
 from bot.ask.llm_query import parse_question
+from bot.ask.retrieval import LEVERS
 from bot.ask.shapes import (
     compare_lines,
     examples_lines,
@@ -19,7 +20,7 @@ from bot.ask.shapes import (
     segment_rank_lines,
     trend_lines,
 )
-from bot.ask.understand import INTENT_LABELS, Understanding
+from bot.ask.understand import INTENT_LABELS, Understanding, asked_sentiment
 from bot.citations import Answer, CitationBook, Hit, freshness, lap, pct, refs, scope_label, timed
 from bot.corpus import Corpus
 from bot.filters import Filters
@@ -337,8 +338,14 @@ def _share_lines(
     neg, pos = _polarity_counts(corpus, scope)
     lo, hi = wilson(neg, n)
     f = copy.deepcopy(u.filters)
-    f.polarity = -1
-    ns = book.cite(index.search(u.question, f, k=8, qvec=qvec), 3)
+    f.polarity = asked_sentiment(u.question) if LEVERS["share_side"] else -1
+    want = int(LEVERS["share_cites"])
+    hits = [
+        h
+        for h in index.search(u.question, f, k=want + 5, qvec=qvec)
+        if corpus.polarity[h.idx] == f.polarity or not LEVERS["share_side"]
+    ]
+    ns = book.cite(hits, want)
     lines.append(
         f"Of {n:,} {what}, {neg:,} ({pct(neg, n)}, 95% CI {100 * lo:.1f}-{100 * hi:.1f}%) read as "
         f"negative, {pos:,} ({pct(pos, n)}) as positive and {n - neg - pos:,} as neutral "

@@ -110,6 +110,24 @@ STATE_WORDS = re.compile(
 )
 
 
+POSITIVE_STATE = re.compile(
+    r"\b(happy|positive|positives|satisfied|pleased|delighted|promoters?|content|favou?rable|"
+    r"glad|good reviews?|(four|five|4|5)[- ]stars?)\b",
+    re.I,
+)
+NEGATIVE_STATE = re.compile(
+    r"\b(unhappy|not happy|negative|negatives|unsatisf\w*|dissatisf\w*|angry|upset|annoyed|"
+    r"frustrated|detractors?|mad|unfavou?rable|critical|disappointed|bad reviews?|"
+    r"complain\w*|low(ly)?[- ]rated|(one|two|three|1|2|3)[- ]stars?)\b",
+    re.I,
+)
+
+
+def asked_sentiment(q: str) -> int:
+    """The side a share question asks about: +1 for "what % were positive?", else -1."""
+    return 1 if POSITIVE_STATE.search(q) and not NEGATIVE_STATE.search(q) else -1
+
+
 def asks_share(q: str) -> bool:
     """'What % were positive?', 'Is it true most tweets are negative? Give me the percentage.'"""
     return bool(PROPORTION.search(q) and STATE_WORDS.search(q))

@@ -159,3 +159,16 @@ def test_trend_jargon_and_named_periods_are_dated(engine: Engine, question: str,
 def test_the_later_of_two_months_is_the_period(engine: Engine) -> None:
     u = engine.understand("Did October move the needle vs September?")
     assert (u.filters.since.month, u.filters.until.month) == (10, 10)  # type: ignore[union-attr]
+
+
+def test_a_share_of_positives_quotes_positives(engine: Engine) -> None:
+    c = engine.corpus()
+    for question, side in (
+        ("What proportion of United tweets are positive?", 1),
+        ("What proportion of United tweets are negative?", -1),
+    ):
+        a = engine.ask(question)
+        assert a.extra["intent"] == "share" and a.citations, a.answer
+        for cit in a.citations:
+            (i,) = c.index.many([cit.id])
+            assert c.polarity[i] == side, (question, cit.text)
