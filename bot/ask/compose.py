@@ -289,11 +289,13 @@ def _verbatim_lines(
             f"Most raised complaints among {n:,} {who}verbatims{when} ({n_c:,} raise at least one):"
         )
         uncovered = int((scope & (corpus.polarity < 0) & ~any_complaint).sum())
-        for k, theme in counts[: u.top_n or 3]:
+        shown = counts[: u.top_n or 3]
+        per_line = 2 if 2 * len(shown) <= book.limit else 1  # every line cites, within --limit
+        for k, theme in shown:
             hits = index.search(
                 u.question + " " + index.label(theme), f, k=6, theme_filter=[theme], qvec=qvec
             )
-            ns = book.cite(hits, 2)
+            ns = book.cite(hits, per_line)
             lines.append(
                 f"- {index.label(theme)}: {k:,} ({pct(k, n)} of all, "
                 f"{pct(k, n_c)} of complaints) {refs(ns)}"

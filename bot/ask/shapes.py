@@ -305,7 +305,9 @@ def segment_rank_lines(
         f"{what.capitalize()} by {key}, share of each one's {who}verbatims{when} "
         f"(overall {pct(total_k, total_n)}, {total_k:,} of {total_n:,}):"
     )
-    for share, k, n, value in rows[: u.top_n or MAX_SEGMENT_LINES]:
+    # a line per value, each citing one quote: at most as many lines as citations allowed
+    shown = rows[: min(u.top_n or MAX_SEGMENT_LINES, max(1, book.limit - len(book.items)))]
+    for share, k, n, value in shown:
         z = two_prop_z(k, n, total_k - k, total_n - n) if total_n > n else 0.0
         sf = copy.deepcopy(f)
         sf.segments = {**f.segments, key: [value]}
@@ -316,6 +318,9 @@ def segment_rank_lines(
             f"- {value}: {100 * share:.1f}% ({k:,} of {n:,}), {noise(z)} against the others "
             f"{refs(cited)}".rstrip()
         )
+    rest = [value for *_, value in rows[len(shown) : u.top_n or len(rows)]]
+    if rest:
+        lines.append(f"Then, in order: {', '.join(rest)}.")
     if small:
         lines.append(f"Too few verbatims to rank (under {min_n}): {', '.join(small[:10])}.")
     return True

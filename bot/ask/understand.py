@@ -831,6 +831,8 @@ def understand(
             filters.segments[k] = [v for v in filters.segments[k] if _norm(v) not in sides]
             if not filters.segments[k]:
                 del filters.segments[k]
+    if intent == "share":
+        filters.themes = []  # the sentiment split of the whole scope, not of a theme nearby
     if intent == "rank":
         filters.polarity = -1
     elif intent == "praise":
