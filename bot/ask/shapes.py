@@ -88,6 +88,12 @@ def compare_lines(
         f"({', '.join(f'{lab}: {n:,}' for lab, n in zip(labels, ns, strict=True))}):"
     )
     rows: list[tuple[str, np.ndarray, str | None]] = [("Negative", neg, None)]
+    # a quote per side on every row, within the answer's limit: three sides get fewer rows
+    fit = max(0, (book.limit - len(book.items)) // len(groups) - 1)
+    if len(themes) > fit:
+        which = "theme" if fit == 1 else f"{fit} themes"
+        lines[-1] = lines[-1][:-1] + f", the most raised {which} only (a quote per side each):"
+        themes = themes[:fit]
     for t in themes:
         rows.append((f"{index.label(t)} (complaints)", corpus.complaints[t], t))
     for title, mask, theme in rows:

@@ -825,6 +825,13 @@ def understand(
         filters.themes = [t for t in filters.themes if theme_scores.get(t, 0) >= STRONG_THEME]
     if intent == "compare" and compare is not None and compare.key:
         filters.segments.pop(compare.key, None)  # counted per value, side by side
+        # "app vs store customers" names two channels, not the theme "Booking, website and app"
+        side_words = {w for v in compare.values for w in _norm(v).split()}
+        filters.themes = [
+            t
+            for t in filters.themes
+            if not side_words & set(_norm(assigner.taxonomy.label(t)).split())
+        ]
         # "Dresses" is a department and a class: compared as departments, not also a filter
         sides = {_norm(v) for v in compare.values}
         for k in list(filters.segments):

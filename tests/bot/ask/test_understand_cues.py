@@ -6,6 +6,7 @@ holds "America", close to "American") and whose two keys share a value ("Dresses
 from __future__ import annotations
 
 import csv
+import re
 
 import pytest
 
@@ -41,7 +42,7 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
             for text in TEXTS:
                 n += 1
                 day = f"2026-10-{1 + n % 28:02d}"
-                w.writerow([n, text, day, airline, dept, cls])
+                w.writerow([n, f"{text} (order {n}, {cls})", day, airline, dept, cls])
     s = make_settings(root / "data")
     spec = SourceSpec(
         kind="survey",
@@ -172,3 +173,13 @@ def test_a_share_of_positives_quotes_positives(engine: Engine) -> None:
         for cit in a.citations:
             (i,) = c.index.many([cit.id])
             assert c.polarity[i] == side, (question, cit.text)
+
+
+def test_three_sides_each_get_a_quote_on_every_row(engine: Engine) -> None:
+    a = engine.ask("Delta, United and American: who has the unhappiest flyers?")
+    assert a.extra["intent"] == "compare"
+    assert sorted(a.extra["query"]["compare"]["values"]) == ["American", "Delta", "United"]
+    rows = [ln for ln in a.answer.splitlines() if ln.startswith("- ")]
+    assert rows
+    for ln in rows:
+        assert len(re.findall(r"\[\d+\]", ln)) == 3, ln
