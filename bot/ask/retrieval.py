@@ -24,7 +24,7 @@ THEME_BOOST = 1.5
 # (benchmarks/cite_levers.py, docs/benchmarks.md section 8): BM25 query expansion from the asked
 # theme (its label and example phrases), pseudo-relevance feedback (Rocchio: the question's
 # vector moved towards the stored vectors of its first `prf` hits, weight `prf_weight`, then
-# dense search again; in-memory vectors only), and a share question citing the side it asks
+# dense search again), and a share question citing the side it asks
 # about (`share_side`, `share_cites` quotes). `expand_dense` (the question's vector moved
 # towards the theme's prototype) did not help and stays off.
 LEVERS: dict[str, float | int | bool] = {
@@ -153,6 +153,15 @@ def _dense(
     return {int(i): float(sims[i]) for i in top if mask[i]}
 
 
+def _stored(
+    corpus: Corpus, store: VectorStore, vectors: np.ndarray | None, idx: np.ndarray
+) -> np.ndarray | None:
+    """The stored vectors of these records: from memory, else from Chroma by id."""
+    if vectors is not None:
+        return np.asarray(vectors[idx])
+    return store.fetch_vectors(list(corpus.ids[idx]))
+
+
 def _fuse(dense: dict[int, float], lexical: dict[int, float]) -> dict[int, float]:
     """Reciprocal-rank fusion of the dense and lexical rankings."""
     fused: dict[int, float] = {}
@@ -209,17 +218,22 @@ def search(
 
     fused = _fuse(dense, lexical)
     m = int(LEVERS["prf"])
-    if m and mode == "hybrid" and fused and vectors is not None:
-        # Rocchio: the question moved towards its own best hits, then dense search again (in
-        # memory only: on the HNSW path each new vector would cost a Chroma query)
-        first = sorted(fused, key=lambda x: (-fused[x], x))[:m]
-        v = qvec + float(LEVERS["prf_weight"]) * np.asarray(vectors[first], np.float32).mean(0)
-        moved = _dense(corpus, store, vectors, v / np.linalg.norm(v), filters, mask)
-        fused = _fuse(moved, lexical)
-        # a hit's similarity stays the question's own: "is anything close?" is judged on it
-        ids = np.fromiter(moved, dtype=np.int64, count=len(moved))
-        own = vectors[ids] @ qvec.astype(np.float32) if len(ids) else []
-        dense = {int(i): float(x) for i, x in zip(ids, own, strict=True)}
+    if m and mode == "hybrid" and fused:
+        # Rocchio: the question moved towards its own best hits, then dense search again (on
+        # the HNSW path: their stored vectors by id, and one more pool query)
+        first = np.array(sorted(fused, key=lambda x: (-fused[x], x))[:m], dtype=np.int64)
+        fb = _stored(corpus, store, vectors, first)
+        if fb is not None and len(fb):
+            v = qvec + float(LEVERS["prf_weight"]) * np.asarray(fb, np.float32).mean(0)
+            moved = _dense(corpus, store, vectors, v / np.linalg.norm(v), filters, mask)
+            ids = np.fromiter(moved, dtype=np.int64, count=len(moved))
+            own = _stored(corpus, store, vectors, ids) if len(ids) else None
+            if own is not None:
+                fused = _fuse(moved, lexical)
+                # a hit's similarity stays the question's own: "is anything close?" is judged
+                # on it
+                sims = np.asarray(own, np.float32) @ qvec.astype(np.float32)
+                dense = {int(i): float(x) for i, x in zip(ids, sims, strict=True)}
     if mode == "hybrid" and filters.themes:
         # the themes in the taxonomy are problems: prefer records that raise them as one
         raised = [m for t in filters.themes if (m := corpus.complaints.get(t)) is not None]
