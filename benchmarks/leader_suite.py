@@ -205,6 +205,58 @@ SUITE: list[Case] = [
     _c("demo", "Do our KPIs match what customers tell us?", "gap"),
     _c("tweets", "Where do customers disagree with our on-time stats?", "gap"),
     _c("tweets", "Does the DOT on-time report line up with what passengers say?", "gap"),
+    # ---- structural cues (written after the third blind set, before these were run): two
+    # values of one key, a value and "the rest", "X or Y", "between", "v."; a proportion asked
+    # over a sentiment or state
+    _c("demo", "Is the app channel doing any better than web?", "compare", "app", "web"),
+    _c("demo", "North v. South: who is angrier?", "compare", "North", "South"),
+    _c(
+        "demo",
+        "Between the East and the West, where are complaints heavier?",
+        "compare",
+        "East",
+        "West",
+    ),  # fmt: skip
+    _c("demo", "How do Islands customers hold up against everyone else?", "compare", "Islands"),
+    _c(
+        "tweets",
+        "Southwest or Delta: which one do flyers grumble about more?",
+        "compare",
+        "Southwest",
+        "Delta",
+    ),  # fmt: skip
+    _c(
+        "tweets",
+        "United next to American, any real difference in tone?",
+        "compare",
+        "United",
+        "American",
+    ),  # fmt: skip
+    _c(
+        "reviews",
+        "Dresses and the rest of the catalogue: who gets the harsher reviews?",
+        "compare",
+        "Dresses",
+    ),  # fmt: skip
+    _c("tweets", "What % of Delta tweets are angry?", "share", "Delta", label="negative"),
+    _c("demo", "How many of our store customers are satisfied?", "share", "store"),
+    _c("reviews", "What fraction of Jackets reviews are one or two stars?", "share", "Jackets"),
+    _c(
+        "tweets",
+        "Out of all the American tweets, what proportion is positive?",
+        "share",
+        "American",
+        label="positive",
+    ),  # fmt: skip
+    _c("demo", "Are most web customers unhappy? A percentage please.", "share", "web"),
+    _c("tweets", "WoW, is Southwest sliding?", "trend", "Southwest", dated=True),
+    _c(
+        "tweets",
+        "Have complaints about Delta crept up over the weekend?",
+        "trend",
+        "Delta",
+        dated=True,
+    ),  # fmt: skip
 ]
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from bot.ask.compose import compose
-from bot.ask.understand import Understanding, understand
+from bot.ask.llm_query import parse_question
+from bot.ask.understand import Understanding
 from bot.citations import Answer
 from bot.filters import Filters
 from bot.index import Index
@@ -18,7 +19,7 @@ class Engine(Index):
         self, question: str, segment: list[str] | None = None, qvec: np.ndarray | None = None
     ) -> Understanding:
         qv = qvec if qvec is not None else self.embed_query(question)
-        return understand(question, self.corpus(), qv, self.assigner, segment)
+        return parse_question(self, question, qv, segment)
 
     def ask(
         self,

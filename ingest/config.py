@@ -75,6 +75,10 @@ class Settings(BaseSettings):
     llm_label_max_calls: int = 40
     llm_label_batch: int = 20  # verbatims per request
     llm_theme_names: bool = True  # with llm=openai, discovery asks the model for short names
+    # with llm=openai, the model also reads the question into the structured query (one try,
+    # at most llm_query_timeout_s; the offline parser answers when it fails)
+    llm_understand: bool = True
+    llm_query_timeout_s: float = 8.0
     openai_api_key: SecretStr | None = Field(
         None, validation_alias=AliasChoices("OPENAI_API_KEY", "CXBOT_OPENAI_API_KEY")
     )

@@ -10,6 +10,8 @@ import numpy as np
 
 from bot.analysis.caveats import caveats_for
 from bot.analysis.stats import wilson
+from bot.ask.llm_query import parse_question
+from bot.ask.retrieval import LEVERS
 from bot.ask.shapes import (
     compare_lines,
     examples_lines,
@@ -18,7 +20,7 @@ from bot.ask.shapes import (
     segment_rank_lines,
     trend_lines,
 )
-from bot.ask.understand import INTENT_LABELS, Understanding, understand
+from bot.ask.understand import INTENT_LABELS, Understanding, asked_sentiment
 from bot.citations import Answer, CitationBook, Hit, freshness, lap, pct, refs, scope_label, timed
 from bot.corpus import Corpus
 from bot.filters import Filters
@@ -142,7 +144,7 @@ def compose(
     corpus = index.corpus()
     qvec = index.embed_query(q)
     lap(t, "embed")
-    u = understand(q, corpus, qvec, index.assigner, segment)
+    u = parse_question(index, q, qvec, segment)  # the model's query, or the rules'
     u.filters = _merge(base, u.filters)
     _keep_shape(base, u)
     u.filters.intent = u.intent
@@ -208,6 +210,8 @@ def compose(
             "intent": u.intent,
             "top_n": u.top_n,
             "query": u.query(),
+            "understood_by": u.understood_by,
+            **({"understood_note": u.understood_note} if u.understood_note else {}),
             **({"drivers": drivers_json} if drivers_json is not None else {}),
             **shape_data,
         },
@@ -285,11 +289,13 @@ def _verbatim_lines(
             f"Most raised complaints among {n:,} {who}verbatims{when} ({n_c:,} raise at least one):"
         )
         uncovered = int((scope & (corpus.polarity < 0) & ~any_complaint).sum())
-        for k, theme in counts[: u.top_n or 3]:
+        shown = counts[: u.top_n or 3]
+        per_line = 2 if 2 * len(shown) <= book.limit else 1  # every line cites, within --limit
+        for k, theme in shown:
             hits = index.search(
                 u.question + " " + index.label(theme), f, k=6, theme_filter=[theme], qvec=qvec
             )
-            ns = book.cite(hits, 2)
+            ns = book.cite(hits, per_line)
             lines.append(
                 f"- {index.label(theme)}: {k:,} ({pct(k, n)} of all, "
                 f"{pct(k, n_c)} of complaints) {refs(ns)}"
@@ -334,8 +340,14 @@ def _share_lines(
     neg, pos = _polarity_counts(corpus, scope)
     lo, hi = wilson(neg, n)
     f = copy.deepcopy(u.filters)
-    f.polarity = -1
-    ns = book.cite(index.search(u.question, f, k=8, qvec=qvec), 3)
+    f.polarity = asked_sentiment(u.question) if LEVERS["share_side"] else -1
+    want = int(LEVERS["share_cites"])
+    hits = [
+        h
+        for h in index.search(u.question, f, k=want + 5, qvec=qvec)
+        if corpus.polarity[h.idx] == f.polarity or not LEVERS["share_side"]
+    ]
+    ns = book.cite(hits, want)
     lines.append(
         f"Of {n:,} {what}, {neg:,} ({pct(neg, n)}, 95% CI {100 * lo:.1f}-{100 * hi:.1f}%) read as "
         f"negative, {pos:,} ({pct(pos, n)}) as positive and {n - neg - pos:,} as neutral "

@@ -20,6 +20,21 @@ CANDIDATES = 100
 DENSE_WEIGHT = 1.0
 LEXICAL_WEIGHT = 1.0
 THEME_BOOST = 1.5
+# levers on what gets quoted, each measured on the labelled tweet questions side by side
+# (benchmarks/cite_levers.py, docs/benchmarks.md section 8): BM25 query expansion from the asked
+# theme (its label and example phrases), pseudo-relevance feedback (Rocchio: the question's
+# vector moved towards the stored vectors of its first `prf` hits, weight `prf_weight`, then
+# dense search again), and a share question citing the side it asks
+# about (`share_side`, `share_cites` quotes). `expand_dense` (the question's vector moved
+# towards the theme's prototype) did not help and stays off.
+LEVERS: dict[str, float | int | bool] = {
+    "expand_dense": 0.0,
+    "expand_lex": True,
+    "prf": 5,
+    "prf_weight": 0.5,
+    "share_side": True,
+    "share_cites": 5,
+}
 # words that say what kind of question it is, not what it is about: kept out of BM25
 _META = re.compile(
     r"\b(customers?|clients?|people|passengers?|users?|complain\w*|complaints?|says?|said|"
@@ -120,6 +135,42 @@ def _hnsw_dense(
     return dense
 
 
+def _dense(
+    corpus: Corpus,
+    store: VectorStore,
+    vectors: np.ndarray | None,
+    qvec: np.ndarray,
+    filters: Filters,
+    mask: np.ndarray,
+) -> dict[int, float]:
+    n = int(min(CANDIDATES, mask.sum()))
+    if vectors is None:
+        return _hnsw_dense(corpus, store, qvec, filters, mask, n)
+    # exact search in memory: a filtered Chroma query costs ~90 ms, this ~2 ms at 15k
+    sims = vectors @ qvec.astype(np.float32)
+    sims = np.where(mask, sims, -np.inf)
+    top = np.argpartition(-sims, n - 1)[:n] if n < len(sims) else np.arange(len(sims))
+    return {int(i): float(sims[i]) for i in top if mask[i]}
+
+
+def _stored(
+    corpus: Corpus, store: VectorStore, vectors: np.ndarray | None, idx: np.ndarray
+) -> np.ndarray | None:
+    """The stored vectors of these records: from memory, else from Chroma by id."""
+    if vectors is not None:
+        return np.asarray(vectors[idx])
+    return store.fetch_vectors(list(corpus.ids[idx]))
+
+
+def _fuse(dense: dict[int, float], lexical: dict[int, float]) -> dict[int, float]:
+    """Reciprocal-rank fusion of the dense and lexical rankings."""
+    fused: dict[int, float] = {}
+    for ranking, weight in ((dense, DENSE_WEIGHT), (lexical, LEXICAL_WEIGHT)):
+        for rank, i in enumerate(sorted(ranking, key=lambda x: -ranking[x])):
+            fused[i] = fused.get(i, 0.0) + weight / (RRF_K + rank + 1)
+    return fused
+
+
 def search(
     corpus: Corpus,
     store: VectorStore,
@@ -151,19 +202,10 @@ def search(
     if corpus.collection:
         store = store.at(corpus.collection)  # the generation the corpus came from
     dense: dict[int, float] = {}
+    vectors = None
     if mode in ("hybrid", "dense"):
-        n = int(min(CANDIDATES, mask.sum()))
         vectors = corpus.vectors(store, store.settings.dense_in_memory_max)
-        if vectors is not None:
-            # exact search in memory: a filtered Chroma query costs ~90 ms, this ~2 ms at 15k
-            sims = vectors @ qvec.astype(np.float32)
-            sims = np.where(mask, sims, -np.inf)
-            top = np.argpartition(-sims, n - 1)[:n] if n < len(sims) else np.arange(len(sims))
-            for i in top:
-                if mask[i]:
-                    dense[int(i)] = float(sims[i])
-        else:
-            dense = _hnsw_dense(corpus, store, qvec, filters, mask, n)
+        dense = _dense(corpus, store, vectors, qvec, filters, mask)
     lexical: dict[int, float] = {}
     if mode in ("hybrid", "bm25"):
         scores = corpus.bm25_scores(lexical_query(query))
@@ -174,10 +216,24 @@ def search(
             if scores[i] > 0:
                 lexical[int(i)] = float(scores[i])
 
-    fused: dict[int, float] = {}
-    for ranking, weight in ((dense, DENSE_WEIGHT), (lexical, LEXICAL_WEIGHT)):
-        for rank, i in enumerate(sorted(ranking, key=lambda x: -ranking[x])):
-            fused[i] = fused.get(i, 0.0) + weight / (RRF_K + rank + 1)
+    fused = _fuse(dense, lexical)
+    m = int(LEVERS["prf"])
+    if m and mode == "hybrid" and fused:
+        # Rocchio: the question moved towards its own best hits, then dense search again (on
+        # the HNSW path: their stored vectors by id, and one more pool query)
+        first = np.array(sorted(fused, key=lambda x: (-fused[x], x))[:m], dtype=np.int64)
+        fb = _stored(corpus, store, vectors, first)
+        if fb is not None and len(fb):
+            v = qvec + float(LEVERS["prf_weight"]) * np.asarray(fb, np.float32).mean(0)
+            moved = _dense(corpus, store, vectors, v / np.linalg.norm(v), filters, mask)
+            ids = np.fromiter(moved, dtype=np.int64, count=len(moved))
+            own = _stored(corpus, store, vectors, ids) if len(ids) else None
+            if own is not None:
+                fused = _fuse(moved, lexical)
+                # a hit's similarity stays the question's own: "is anything close?" is judged
+                # on it
+                sims = np.asarray(own, np.float32) @ qvec.astype(np.float32)
+                dense = {int(i): float(x) for i, x in zip(ids, sims, strict=True)}
     if mode == "hybrid" and filters.themes:
         # the themes in the taxonomy are problems: prefer records that raise them as one
         raised = [m for t in filters.themes if (m := corpus.complaints.get(t)) is not None]

@@ -88,6 +88,12 @@ def compare_lines(
         f"({', '.join(f'{lab}: {n:,}' for lab, n in zip(labels, ns, strict=True))}):"
     )
     rows: list[tuple[str, np.ndarray, str | None]] = [("Negative", neg, None)]
+    # a quote per side on every row, within the answer's limit: three sides get fewer rows
+    fit = max(0, (book.limit - len(book.items)) // len(groups) - 1)
+    if len(themes) > fit:
+        which = "theme" if fit == 1 else f"{fit} themes"
+        lines[-1] = lines[-1][:-1] + f", the most raised {which} only (a quote per side each):"
+        themes = themes[:fit]
     for t in themes:
         rows.append((f"{index.label(t)} (complaints)", corpus.complaints[t], t))
     for title, mask, theme in rows:
@@ -305,7 +311,9 @@ def segment_rank_lines(
         f"{what.capitalize()} by {key}, share of each one's {who}verbatims{when} "
         f"(overall {pct(total_k, total_n)}, {total_k:,} of {total_n:,}):"
     )
-    for share, k, n, value in rows[: u.top_n or MAX_SEGMENT_LINES]:
+    # a line per value, each citing one quote: at most as many lines as citations allowed
+    shown = rows[: min(u.top_n or MAX_SEGMENT_LINES, max(1, book.limit - len(book.items)))]
+    for share, k, n, value in shown:
         z = two_prop_z(k, n, total_k - k, total_n - n) if total_n > n else 0.0
         sf = copy.deepcopy(f)
         sf.segments = {**f.segments, key: [value]}
@@ -316,6 +324,9 @@ def segment_rank_lines(
             f"- {value}: {100 * share:.1f}% ({k:,} of {n:,}), {noise(z)} against the others "
             f"{refs(cited)}".rstrip()
         )
+    rest = [value for *_, value in rows[len(shown) : u.top_n or len(rows)]]
+    if rest:
+        lines.append(f"Then, in order: {', '.join(rest)}.")
     if small:
         lines.append(f"Too few verbatims to rank (under {min_n}): {', '.join(small[:10])}.")
     return True
@@ -331,8 +342,9 @@ def examples_lines(
     n = int(scope.sum())
     who, when = scope_label(f), _when(f)
     none = np.zeros(len(corpus), dtype=bool)
-    hits = index.search(u.question, f, k=8, theme_filter=f.themes or None, qvec=qvec)
-    cited = book.cite(hits, 5)
+    want = u.top_n or 5  # "quote me three customers": three
+    hits = index.search(u.question, f, k=max(8, want + 3), theme_filter=f.themes or None, qvec=qvec)
+    cited = book.cite(hits, want)
     if not cited:
         lines.append(f"Not enough evidence: nothing among {n:,} {who}verbatims{when} matches.")
         return False

@@ -50,7 +50,8 @@ GAP_WORDS = re.compile(
 VERSUS = re.compile(r"\b(versus|vs\.?|against)\b", re.I)
 # "Do our KPIs match what customers tell us?": a gap when a metric is named next to it
 GAP_SOFT = re.compile(
-    r"\b(match\w*|align\w*|reflect\w*|consistent|square with|back(s|ed)? up|confirm\w*|"
+    r"\b(match\w*|align\w*|reflect\w*|consistent|square with|back(s|ed)? up|confirm\w*|agree\w*|"
+    r"see it (that way|the same)|buy (it|that)|"
     r"same story|tell the same)\b",
     re.I,
 )
@@ -88,6 +89,50 @@ COMPLAINT_WORDS = re.compile(
     r"compl?ai?nt\w*|rough)\b",
     re.I,
 )
+# a proportion asked for ("what %", "how many of", "the share", "what portion"), and a sentiment
+# or state it is asked over: in either order, anywhere in the question, they make a share
+PROPORTION = re.compile(
+    r"(\bwhat ?%|\d+ ?%|%\s+of\b|\bpercent\w*|\bproportion\b|\bfraction\b|\bportion\b|"
+    r"\bratio\b|\bslice\b|\bchunk\b|\bmajority\b|\bminority\b|\bhow many of\b|"
+    r"\bhow much of\b|\bwhat part\b|\bout of (every|all|\d+)\b|\bone in \w+\b|"
+    r"\b(what|the|a|which|our|their|bigger|larger|smaller)\s+(\w+\s+)?share\b|\bshare of\b|"
+    r"\bhow (big|large|small) (is|are)\b|\b(are|were|is) (most|more than half|the majority)\b|"
+    r"\bmost\b[^?.]*\b(are|were|is)\s+(negative|positive|unhappy|happy)|"
+    r"\bhow many\b(?![^?.]*\b(mention\w*|say|says|talk\w*|rais\w*|complain\w*|cite\w*)\b))",
+    re.I,
+)
+STATE_WORDS = re.compile(
+    r"\b(unhappy|happy|negative|positive|satisf\w*|unsatisf\w*|dissatisf\w*|angry|upset|"
+    r"annoyed|frustrated|pleased|delighted|detractors?|promoters?|not happy|mad|content|"
+    r"favou?rable|unfavou?rable|critical|sentiment|disappointed|glad|negatives|positives|"
+    r"(one|two|three|four|five|[1-5])[- ]stars?|low(ly)?[- ]rated|bad reviews?|good reviews?)\b",
+    re.I,
+)
+
+
+POSITIVE_STATE = re.compile(
+    r"\b(happy|positive|positives|satisfied|pleased|delighted|promoters?|content|favou?rable|"
+    r"glad|good reviews?|(four|five|4|5)[- ]stars?)\b",
+    re.I,
+)
+NEGATIVE_STATE = re.compile(
+    r"\b(unhappy|not happy|negative|negatives|unsatisf\w*|dissatisf\w*|angry|upset|annoyed|"
+    r"frustrated|detractors?|mad|unfavou?rable|critical|disappointed|bad reviews?|"
+    r"complain\w*|low(ly)?[- ]rated|(one|two|three|1|2|3)[- ]stars?)\b",
+    re.I,
+)
+
+
+def asked_sentiment(q: str) -> int:
+    """The side a share question asks about: +1 for "what % were positive?", else -1."""
+    return 1 if POSITIVE_STATE.search(q) and not NEGATIVE_STATE.search(q) else -1
+
+
+def asks_share(q: str) -> bool:
+    """'What % were positive?', 'Is it true most tweets are negative? Give me the percentage.'"""
+    return bool(PROPORTION.search(q) and STATE_WORDS.search(q))
+
+
 # "how many customers are unhappy?", "what share of reviews are negative?": a share, not a list
 SHARE_WORDS = re.compile(
     r"\b(how many|what (share|percent\w*|proportion|fraction|part)|share of|percent\w* of|"
@@ -113,11 +158,26 @@ TOP_N = re.compile(
 MAX_TOP_N = 10
 
 
+# "list the five issues", "which 3 issues", "quote me three customers": a number before what
+# is listed ("1 or 2 star reviews" is a rating, not a count)
+N_ITEMS = re.compile(
+    r"\b(\d{1,2}|" + "|".join(_NUMBERS) + r")\s+(?!stars?\b)(\w+\s+)?(issues|complaints|"
+    r"problems|things|themes|topics|pain ?points|gripes|frustrations|reasons|areas|examples|"
+    r"quotes|tweets|reviews|comments|verbatims|customers|praises|positives|drivers)\b",
+    re.I,
+)
+TOP_ONE = re.compile(
+    r"(?<!\w)#1\b|\bnumber one\b|\bthe (single )?(biggest|main|top|worst|most common) "
+    r"(complaint|issue|problem|gripe|pain ?point|frustration|thing)\b(?! ?s\b)",
+    re.I,
+)
+
+
 def find_top_n(question: str) -> int | None:
     """'top five', 'top 3', 'the 4 biggest': how many lines a ranked answer should have."""
-    m = TOP_N.search(question)
+    m = TOP_N.search(question) or N_ITEMS.search(question)
     if not m:
-        return None
+        return 1 if TOP_ONE.search(question) else None
     word = (m.group(1) or m.group(2)).lower()
     n = int(word) if word.isdigit() else _NUMBERS[word]
     return max(1, min(MAX_TOP_N, n))
@@ -133,22 +193,32 @@ PRAISE_WORDS = re.compile(
     re.I,
 )
 COMPARE_WORDS = re.compile(
-    r"\b(compar\w*|versus|vs\.?|against|differ\w*|better than|worse than|more than|less than|"
-    r"side by side|between|relative to|benchmark|\w+er (\w+ )?than|stack up|fare|sound \w+er)\b",
+    r"\b(compar\w*|versus|vs\.?|v\.|against|differ\w*|better than|worse than|more than|"
+    r"less than|side by side|between|relative to|benchmark|\w+er (\w+ )?than|stack up|fare|"
+    r"sound \w+er|next to|contrast\w*|measure up|more \w+ than|less \w+ than|fewer \w+ than|"
+    r"outperform\w*|beat(s|ing)?|lag\w*|ahead of|behind|in comparison|head[- ]to[- ]head|"
+    r"match up)(?!\w)",
     re.I,
 )
 REST_WORDS = re.compile(
-    r"\b(the )?(rest|others?|average|everyone else|everywhere else|everything else|overall|"
-    r"other \w+)\b",
+    r"\b(the )?(rest|others?|average|everyone else|everybody else|everywhere else|"
+    r"everything else|overall|other \w+|all the others|the field|competitors?|competition|"
+    r"peers|the industry|anyone else|all the rest)\b",
     re.I,
 )
+# "Which class (knits, blouses, sweaters and so on) gets most complaints?": values named as
+# examples of a key to rank, not as the sides of a comparison
+ENUMERATION = re.compile(r"\b(and so on|etc\.?|such as|e\.g\.?|for example|like)\b", re.I)
+SUPERLATIVE = re.compile(r"\b(most|least|worst|best|highest|lowest|top)\b", re.I)
 TREND_WORDS = re.compile(
     r"\b(chang\w*|getting (worse|better)|worse|worsen\w*|improv\w*|trends?|trending|rising|"
     r"rise|risen|grow\w*|increas\w*|decreas\w*|drop\w*|declin\w*|spik\w*|jump\w*|surg\w*|"
     r"over time|lately|recently|emerging|new (issues?|complaints?|problems?)|shift\w*|"
     r"up or down|going up|going down|week over week|month over month|than (last|before)|"
     r"since last|climb\w*|calm\w* down|pick(ed|ing)? up|pop(ping|ped)? up|downhill|"
-    r"deteriorat\w*|slipp\w*|better or worse|week on week|trajector\w*|momentum)\b",
+    r"deteriorat\w*|slipp\w*|better or worse|week on week|trajector\w*|momentum|creep\w*|"
+    r"crept|slid(e|es|ing)?|sour(ed|ing)?|tail\w* off|fall(ing|en)? off|uptick|downtick|"
+    r"hold(ing)? steady|steady|heating up|cooling)\b",
     re.I,
 )
 JARGON_TREND = re.compile(r"\b(WoW|MoM|QoQ|YoY)\b")  # case matters: "wow" is not a trend
@@ -165,7 +235,8 @@ DRIVER_VERBS = re.compile(
     r"distinguish\w*|sets? apart|differentiat\w*|push\w*|dent\w*|tank\w*|sink\w*|"
     r"suppress\w*|depress\w*|levers?|move the needle|biggest difference|matters? most|"
     r"key factors?|determin\w*|predict\w*|correlat\w*|linked to|associated with|tied to|"
-    r"knock\w*|fix(ed|ing)? first|should (we|i) fix|fix one thing)\b",
+    r"knock\w*|fix(ed|ing)? first|should (we|i) fix|fix one thing|hand in hand|"
+    r"go(es)? (together )?with|come(s)? with|accompan\w*|coincid\w*)\b",
     re.I,
 )
 WHY_LOW = re.compile(
@@ -181,7 +252,8 @@ def is_driver_question(q: str) -> bool:
 
 COUNT_WORDS = re.compile(
     r"\b(how many|hw many|how often|number of|count|how much|how common|how frequent\w*|"
-    r"what share|what percent\w*|what proportion|how widespread|volume of|how many times)\b",
+    r"what share|what percent\w*|what proportion|how widespread|volume of|how many times|"
+    r"what (fraction|portion|part)|(fraction|portion|proportion|percentage|share) of)\b",
     re.I,
 )
 EXAMPLE_WORDS = re.compile(
@@ -203,6 +275,14 @@ EXAMPLE_ASK = re.compile(
     r"quotes|examples|complaints|feedback)\b",
     re.I,
 )
+# "Voice of customer for the deck: happy tweets about Southwest, please": verbatims named with
+# what they are about, and no question word asking for a figure
+EXAMPLE_NOUN = re.compile(
+    r"\b(tweets|reviews|comments|posts|quotes|verbatims|messages|responses)\s+"
+    r"(about|on|from|mentioning|that|where|re|regarding|praising|slamming|complaining)\b",
+    re.I,
+)
+QUESTION_WORD = re.compile(r"\b(what|which|how|why|who|where|when|is|are|do|does|did)\b", re.I)
 # "How often do shoppers mention see-through fabric?": a count of the verbatims that use the
 # question's own words, when no theme fits
 MENTION_WORDS = re.compile(
@@ -210,10 +290,11 @@ MENTION_WORDS = re.compile(
     r"complain\w* about|comment\w* on|use the (word|phrase)|say|says|said|come(s)? up)\b",
     re.I,
 )
-WHICH_WORDS = re.compile(r"\b(which|what|whose)\s+(\w+)", re.I)
+WHICH_WORDS = re.compile(r"\b(which|wich|whch|what|whose)\s+(\w+)", re.I)
 RANK_WORDS = re.compile(
     r"\b(most|top|biggest|main|largest|common|frequent|leading|worst|rank\w*|ranked|"
-    r"highest|lowest)\b",
+    r"highest|lowest|league table|leaderboard|heaviest|hardest|harshest|number one)(?!\w)|"
+    r"(?<!\w)#1\b",
     re.I,
 )
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
@@ -260,6 +341,8 @@ class Understanding:
     score: bool = False  # the question names a score (NPS, CSAT, rating, stars)
     inherited: bool = False  # a follow-up that kept the previous question's shape
     terms: list[str] = field(default_factory=list)  # a count of mentions: the words looked for
+    understood_by: Literal["rules", "llm"] = "rules"  # which parser's query this is
+    understood_note: str | None = None  # why the model's query was not used, or what it lost
 
     def query(self) -> dict[str, object]:
         """The structured query, as `--json` shows it."""
@@ -287,9 +370,9 @@ def find_segments(question: str, corpus: Corpus) -> dict[str, list[str]]:
     q = " " + _norm(question) + " "
     q_compact = q.replace(" ", "")
     found: dict[str, list[str]] = {}
-    for key, values in corpus.segment_values.items():
-        if len(values) > 500:
-            continue  # free-text-like column, not a segment
+    keys = {k: vs for k, vs in corpus.segment_values.items() if len(vs) <= 500}  # not free text
+    rest = q  # the question without the values named exactly, for the loose matches
+    for key, values in keys.items():
         for v in values:
             nv = _norm(v)
             if len(nv) < 2:
@@ -300,9 +383,14 @@ def find_segments(question: str, corpus: Corpus) -> dict[str, list[str]]:
                 hit = True
             if not hit and len(handle) >= 8 and handle in q_compact:
                 hit = True
-            if not hit:
-                hit = _loose_match(nv, q, values)
             if hit:
+                found.setdefault(key, []).append(v)
+                rest = rest.replace(f" {nv} ", " ")
+    # "Virgin America": its "america" is not a typo of American
+    for key, values in keys.items():
+        for v in values:
+            nv = _norm(v)
+            if len(nv) >= 2 and v not in found.get(key, []) and _loose_match(nv, rest, values):
                 found.setdefault(key, []).append(v)
     # "United" inside "United States" or a longer value: keep only the longest overlapping
     for key, vals in found.items():
@@ -315,20 +403,41 @@ def _loose_match(nv: str, q: str, values: list[str]) -> bool:
     "Virgin" (Virgin America, when no other value starts so), "soutwest" (Southwest)."""
     forms = {nv[:-2] if nv.endswith("es") else "", nv[:-1] if nv.endswith("s") else "", nv + "s"}
     if " " not in nv and nv in ("north", "south", "east", "west"):
-        forms.add(nv + "ern")
-    if any(f and len(f) >= 3 and f" {f} " in q for f in forms):
-        return True
-    first = nv.split()[0]
-    if " " in nv and len(first) >= 5 and f" {first} " in q:
-        others = [_norm(v) for v in values if _norm(v) != nv]
-        if not any(o.split() and o.split()[0] == first for o in others):
+        forms |= {nv + "ern", nv + "erners"}
+    if " " not in nv and len(nv) >= 3:  # "website" (web), "webshop", "loungewear" (Lounge)
+        forms |= {nv + x for x in ("site", "sites", "shop", "ers", "wear")}
+    for f in forms:
+        if f and len(f) >= 3 and f" {f} " in q and not _common_use(f, q):
             return True
+    first = nv.split()[0]
+    if " " in nv and len(first) >= 5:
+        others = [_norm(v) for v in values if _norm(v) != nv]
+        unique = not any(o.split() and o.split()[0] == first for o in others)
+        if unique and f" {first} " in q:
+            return True
+        if unique:  # "Virgn" for Virgin America
+            for word in q.split():
+                if len(word) >= 5 and word[0] == first[0] and word != first:
+                    if difflib.SequenceMatcher(None, word, first).ratio() >= 0.88:
+                        if not any(word == o.split()[0] for o in others if o):
+                            return True
     if " " not in nv and len(nv) >= 6:
         for word in q.split():
             if len(word) >= 6 and word != nv and word[0] == nv[0]:
                 if difflib.SequenceMatcher(None, word, nv).ratio() >= 0.88:
                     return not any(word == _norm(v) for v in values)
     return False
+
+
+# "top 3 issues" is no department Tops, "too short" no class Shorts: a singular or plural
+# form of a value that is also a ranking word, or follows an intensifier, is read as a word
+_INTENSIFIED = r"(too|so|very|bit|little|really|quite|rather|runs?|running|ran|not|less|more)"
+
+
+def _common_use(form: str, q: str) -> bool:
+    if RANK_WORDS.fullmatch(form):
+        return True
+    return bool(re.search(rf"\b{_INTENSIFIED} {re.escape(form)}\b", q))
 
 
 def find_period(question: str, anchor: date | None) -> tuple[date | None, date | None, str | None]:
@@ -366,6 +475,24 @@ def find_period(question: str, anchor: date | None) -> tuple[date | None, date |
         if start > anchor:
             start = (anchor.replace(day=1) - timedelta(days=1)).replace(day=day)
         return start, None, m.group(0)
+    if re.search(r"\bmid[- ]?month\b", q):  # "since mid-month": since the 15th
+        start = anchor.replace(day=15)
+        if start > anchor:
+            start = (anchor.replace(day=1) - timedelta(days=1)).replace(day=15)
+        return start, None, "since mid-month"
+    m = re.search(r"\b(over the|this|last|past) weekend\b", q)
+    if m:  # the latest Saturday and Sunday on or before the newest data's day
+        sunday = anchor - timedelta(days=(anchor.weekday() - 6) % 7)
+        return sunday - timedelta(days=1), sunday, m.group(0)
+    m = re.search(r"\b(this|last|past|previous) quarter\b", q)
+    if m:
+        return anchor - timedelta(days=89), anchor, m.group(0)
+    m = JARGON_TREND.search(question)
+    if m:  # "WoW": the last 7 days of data (against the 7 before them)
+        days = {"WoW": 7, "MoM": 30, "QoQ": 90, "YoY": 365}[m.group(1)]
+        named = _full_months(q)
+        if not named:
+            return anchor - timedelta(days=days - 1), anchor, m.group(0)
     for phrase, days in (
         ("last fortnight", 14),
         ("past fortnight", 14),
@@ -396,6 +523,15 @@ def find_period(question: str, anchor: date | None) -> tuple[date | None, date |
         if re.search(r"\b(since|after|from)\s+\d{4}-", q):
             return isos[0], None, f"since {isos[0]}"
         return isos[0], isos[0], str(isos[0])
+    named = _full_months(q)
+    if named and not (m := MONTH_RE.search(q)) or (named and not (m.group(1) or m.group(3))):
+        # "did October move the needle vs September?", "the October KPI pack": a month named
+        # in full (not "may") is a period; of two, the later one (a trend compares it with the
+        # one before)
+        month = max(named, key=lambda x: _month_start(x, anchor))
+        start = _month_start(month, anchor)
+        end = date(start.year + (start.month == 12), start.month % 12 + 1, 1) - timedelta(days=1)
+        return start, end, month
     m = MONTH_RE.search(q)
     if m and (m.group(1) or m.group(3)):
         key = m.group(2).lower()
@@ -411,6 +547,17 @@ def find_period(question: str, anchor: date | None) -> tuple[date | None, date |
             return start, None, m.group(0).strip()
         return start, end, m.group(0).strip()
     return None, None, None
+
+
+def _full_months(q: str) -> list[str]:
+    """Month names written in full ("may" is a verb far more often than a month)."""
+    return [w for w in re.findall(r"[a-z]+", q.lower()) if w in MONTHS and w != "may"]
+
+
+def _month_start(month: str, anchor: date) -> date:
+    """The first day of the latest such month on or before the newest data's month."""
+    n = MONTHS[month]
+    return date(anchor.year if n <= anchor.month else anchor.year - 1, n, 1)
 
 
 AUDIENCE = (
@@ -533,10 +680,13 @@ def detect_themes(
 def _segment_key_named(question: str, corpus: Corpus) -> str | None:
     """'Which airline...', 'what region...', 'by department': the segment key to rank by."""
     words = [m.group(2).lower() for m in WHICH_WORDS.finditer(question)]
+    words += [  # "which clothing class", "what customer segment"
+        m.group(1).lower() for m in re.finditer(r"\b(?:wh?ich|what)\s+\w+\s+(\w+)", question, re.I)
+    ]
     words += [
         m.group(1).lower()
         for m in re.finditer(
-            r"\b(?:by|per|across|each|rank|which of (?:our|the)|what of (?:our|the))\s+"
+            r"\b(?:by|per|across|each|rank|wh?ich of (?:our|the)|what of (?:our|the))\s+"
             r"(?:the |our |all )?(\w+)",
             question,
             re.I,
@@ -578,27 +728,46 @@ def _pick_intent(
     for k, v in named:
         by_key.setdefault(k, []).append(v)
     multi = [k for k, vs in by_key.items() if len(vs) >= 2]
-    if multi and (COMPARE_WORDS.search(q) or re.search(r"\b(and|or)\b", q, re.I)):
+    examples_asked = bool(EXAMPLE_WORDS.search(q) or EXAMPLE_ASK.search(q))
+    if multi and not examples_asked:
+        # two or more values of one key named ("Delta vs United", "in-store or online", "how
+        # do we look next to Delta? We're United"): side by side, unless they are examples of
+        # the key a "which ... most" question ranks
         key = multi[0]
+        if (
+            WHICH_WORDS.search(q)
+            and SUPERLATIVE.search(q)
+            and (len(by_key[key]) >= 3 or ENUMERATION.search(q))
+        ):
+            if ENUMERATION.search(q):  # examples of the key: every value is ranked
+                filters.segments.pop(key, None)
+            return "rank", None, key
         return "compare", Comparison("segment", key, by_key[key]), None
-    if len({v for _, v in named}) == 1 and COMPARE_WORDS.search(q) and REST_WORDS.search(q):
+    if (
+        len({v for _, v in named}) == 1
+        and REST_WORDS.search(q)
+        and (COMPARE_WORDS.search(q) or re.search(r"\b(or|and)\b", q, re.I))
+    ):
         k, v = named[0]
         return "compare", Comparison("segment", k, [v, "(rest)"]), None
-    if (TREND_WORDS.search(q) or JARGON_TREND.search(q)) and not re.search(
+    two_months = len(set(_full_months(q))) >= 2  # "did October move the needle vs September?"
+    if (TREND_WORDS.search(q) or JARGON_TREND.search(q) or two_months) and not re.search(
         r"\b(improve|change)\b.*\bwhat\b", q, re.I
     ):
         return "trend", None, None
     rank_key = _segment_key_named(q, corpus)
     if rank_key and rank_key not in by_key and (RANK_WORDS.search(q) or COMPLAINT_WORDS.search(q)):
         return "rank", None, rank_key
-    if SHARE_WORDS.search(q) and not filters.themes:
+    if asks_share(q) or (SHARE_WORDS.search(q) and not filters.themes):
         return "share", None, None
     if COUNT_WORDS.search(q) and (
         filters.themes or (MENTION_WORDS.search(q) and topic_terms(q, [v for _, v in named]))
     ):
         return "count", None, None
     praise = PRAISE_WORDS.search(q)
-    asks_examples = EXAMPLE_WORDS.search(q) or EXAMPLE_ASK.search(q)
+    asks_examples = examples_asked or (
+        EXAMPLE_NOUN.search(q) and not QUESTION_WORD.search(q.split(":")[-1])
+    )
     if (asks_examples or (EXAMPLE_SOFT.search(q) and not praise)) and not RANK_WORDS.search(q):
         return "examples", None, None
     complaint = COMPLAINT_WORDS.search(q)
@@ -656,6 +825,21 @@ def understand(
         filters.themes = [t for t in filters.themes if theme_scores.get(t, 0) >= STRONG_THEME]
     if intent == "compare" and compare is not None and compare.key:
         filters.segments.pop(compare.key, None)  # counted per value, side by side
+        # "app vs store customers" names two channels, not the theme "Booking, website and app"
+        side_words = {w for v in compare.values for w in _norm(v).split()}
+        filters.themes = [
+            t
+            for t in filters.themes
+            if not side_words & set(_norm(assigner.taxonomy.label(t)).split())
+        ]
+        # "Dresses" is a department and a class: compared as departments, not also a filter
+        sides = {_norm(v) for v in compare.values}
+        for k in list(filters.segments):
+            filters.segments[k] = [v for v in filters.segments[k] if _norm(v) not in sides]
+            if not filters.segments[k]:
+                del filters.segments[k]
+    if intent == "share":
+        filters.themes = []  # the sentiment split of the whole scope, not of a theme nearby
     if intent == "rank":
         filters.polarity = -1
     elif intent == "praise":

@@ -4,7 +4,10 @@ It speaks the wire format the openai client (and so langchain-openai) expects: P
 /v1/chat/completions with a chat.completion body including usage tokens, errors as
 {"error": {...}} with the real status codes and headers (Retry-After). POST /v1/embeddings
 answers with a hashed bag-of-words vector per text (texts sharing words are close), as floats or
-base64 as asked. Every request is recorded, so tests can read what the bot really sent.
+base64 as asked. A chat request whose response_format is the json_schema "structured_query"
+(the question read into a query) is served from its own script (`push_query`, `always_query`),
+so a test scripts the query and the synthesis apart. Every request is recorded, so tests can
+read what the bot really sent.
 """
 
 from __future__ import annotations
@@ -53,6 +56,22 @@ def claims(*items: tuple[str, list[int]]) -> Reply:
     return ok({"claims": [{"text": t, "citations": c} for t, c in items]})
 
 
+def structured(**query: Any) -> Reply:
+    """A 200 carrying a structured query; unset fields take the schema's empty values."""
+    base: dict[str, Any] = {
+        "intent": "general",
+        "themes": [],
+        "segments": [],
+        "since": None,
+        "until": None,
+        "compare": None,
+        "rank_by": None,
+        "top_n": None,
+        "score": False,
+    }
+    return ok({**base, **query})
+
+
 def error(status: int, message: str = "error", headers: dict[str, str] | None = None) -> Reply:
     kind = {429: "rate_limit_exceeded", 500: "server_error", 503: "server_error"}
     body = {"error": {"message": message, "type": kind.get(status, "invalid_request_error")}}
@@ -77,6 +96,15 @@ class Request:
     def raw(self) -> str:
         return json.dumps(self.body, ensure_ascii=False)
 
+    @property
+    def is_query(self) -> bool:
+        """A request for the structured query (json_schema "structured_query")."""
+        fmt = (self.body or {}).get("response_format") or {}
+        return (
+            fmt.get("type") == "json_schema"
+            and (fmt.get("json_schema") or {}).get("name") == "structured_query"
+        )
+
 
 class FakeOpenAI:
     """Start with `with FakeOpenAI() as fake:`; script with push() or always()."""
@@ -85,6 +113,8 @@ class FakeOpenAI:
         self.requests: list[Request] = []
         self._script: deque[Reply | Callable[[Request], Reply]] = deque()
         self._default: Reply | Callable[[Request], Reply] = error(500, "nothing scripted")
+        self._query_script: deque[Reply | Callable[[Request], Reply]] = deque()
+        self._query_default: Reply | Callable[[Request], Reply] = error(500, "nothing scripted")
         self._stop = threading.Event()
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
@@ -108,12 +138,23 @@ class FakeOpenAI:
         self._default = reply
         return self
 
+    def push_query(self, *replies: Reply | Callable[[Request], Reply]) -> FakeOpenAI:
+        """Replies to structured-query requests, in order; then the query default."""
+        self._query_script.extend(replies)
+        return self
+
+    def always_query(self, reply: Reply | Callable[[Request], Reply]) -> FakeOpenAI:
+        self._query_default = reply
+        return self
+
     def reset(self) -> None:
         """Forget requests and script: one server can serve a whole test module."""
         with self._lock:
             self.requests.clear()
             self._script.clear()
             self._default = error(500, "nothing scripted")
+            self._query_script.clear()
+            self._query_default = error(500, "nothing scripted")
 
     @property
     def embedding_requests(self) -> list[Request]:
@@ -121,7 +162,12 @@ class FakeOpenAI:
 
     @property
     def chat_requests(self) -> list[Request]:
-        return [r for r in self.requests if r.path.endswith("/chat/completions")]
+        """Chat requests other than structured-query ones (the answer's synthesis)."""
+        return [r for r in self.requests if r.path.endswith("/chat/completions") and not r.is_query]
+
+    @property
+    def query_requests(self) -> list[Request]:
+        return [r for r in self.requests if r.path.endswith("/chat/completions") and r.is_query]
 
     def __enter__(self) -> FakeOpenAI:
         self._thread.start()
@@ -134,7 +180,11 @@ class FakeOpenAI:
 
     def _next(self, req: Request) -> Reply:
         with self._lock:
-            item = self._script.popleft() if self._script else self._default
+            if req.is_query:
+                q = self._query_script
+                item = q.popleft() if q else self._query_default
+            else:
+                item = self._script.popleft() if self._script else self._default
         return item(req) if callable(item) else item
 
     def _completion(self, req: Request, reply: Reply) -> bytes:

@@ -135,7 +135,7 @@ def test_verified_answer_keeps_the_citation_numbers(
     assert "Written by the language model (gpt-4o-mini)" in a.answer
     assert "3 of 3" in a.answer
     d = a.as_dict()
-    assert d["mode"] == "llm" and d["prompt_version"] == "cxbot-prompts-1"
+    assert d["mode"] == "llm" and d["prompt_version"] == "cxbot-prompts-2"
     assert d["llm"]["prompt_tokens"] == 812 and d["llm"]["completion_tokens"] == 143
 
 
@@ -163,7 +163,7 @@ def test_logs_latency_tokens_cost_and_never_the_key(
     a = llm_engine(demo_settings.data_dir, fake).ask(GAP_Q)
     assert a.mode == "llm"
     line = next(r.getMessage() for r in caplog.records if r.getMessage().startswith("llm answer"))
-    for part in ("mode=llm", "prompt_version=cxbot-prompts-1", "latency_ms=", "attempts=2"):
+    for part in ("mode=llm", "prompt_version=cxbot-prompts-2", "latency_ms=", "attempts=2"):
         assert part in line
     assert "prompt_tokens=812" in line and "completion_tokens=143" in line
     assert "cost_usd=0.000208" in line  # gpt-4o-mini: 812 in, 143 out
@@ -360,7 +360,7 @@ def test_malformed_json_every_time_falls_back(
     a = llm_engine(demo_settings.data_dir, fake, llm_max_retries=2).ask(GAP_Q)
     assert_fallback(a, extractive, "its reply was not valid JSON after 3 tries")
     assert len(fake.chat_requests) == 3
-    assert a.as_dict()["prompt_version"] == "cxbot-prompts-1"
+    assert a.as_dict()["prompt_version"] == "cxbot-prompts-2"
 
 
 def test_empty_reply_falls_back(
@@ -487,7 +487,7 @@ def test_cli_json_reports_mode_and_prompt_version(fake: FakeOpenAI, tmp_path: Pa
     )
     assert r.returncode == 0, r.stderr
     d = json.loads(r.stdout)
-    assert d["mode"] == "llm" and d["prompt_version"] == "cxbot-prompts-1", d["answer"]
+    assert d["mode"] == "llm" and d["prompt_version"] == "cxbot-prompts-2", d["answer"]
     assert d["answer"].startswith("One customer wrote")
     assert "Written by the language model (gpt-4o-mini)" in d["answer"]
     assert [c["n"] for c in d["citations"]] == [1]

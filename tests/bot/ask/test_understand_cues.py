@@ -1,0 +1,185 @@
+"""Structural cues of the offline parser (issue 16): a comparison is two values of one key (or
+one value and "the rest") however it is worded, a share is a proportion asked over a sentiment
+or state, in either order. On a small real index whose airline names overlap ("Virgin America"
+holds "America", close to "American") and whose two keys share a value ("Dresses")."""
+
+from __future__ import annotations
+
+import csv
+import re
+
+import pytest
+
+from bot.engine import Engine
+from ingest.config import SourceSpec
+from ingest.pipeline import Job, run_ingest
+from tests.conftest import make_settings
+
+TEXTS = [
+    "The flight was delayed three hours and nobody told us why",
+    "Lost my bag again, customer service never called back",
+    "Great crew, smooth flight, thank you",
+    "The dress runs small and the fabric is thin",
+    "Love this top, fits perfectly",
+    "Cancelled flight and no refund yet",
+]
+ROWS = [
+    (airline, dept, cls)
+    for airline in ("Virgin America", "American", "Delta", "United")
+    for dept, cls in (("Dresses", "Dresses"), ("Tops", "Knits"), ("Tops", "Blouses"))
+]
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    root = tmp_path_factory.mktemp("cues")
+    path = root / "feedback.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["id", "comment", "date", "airline", "department", "class"])
+        n = 0
+        for airline, dept, cls in ROWS:
+            for text in TEXTS:
+                n += 1
+                day = f"2026-10-{1 + n % 28:02d}"
+                w.writerow([n, f"{text} (order {n}, {cls})", day, airline, dept, cls])
+    s = make_settings(root / "data")
+    spec = SourceSpec(
+        kind="survey",
+        path=str(path),
+        columns={"segments": ["airline", "department", "class"]},
+    )
+    run_ingest([Job(spec)], s)
+    return Engine(s)
+
+
+@pytest.mark.parametrize(
+    ("question", "values"),
+    [
+        ("How do we look next to Delta? We're United.", ["Delta", "United"]),
+        ("Is American taking more heat than Delta on cancellations?", ["American", "Delta"]),
+        ("Delta v. United on lost bags", ["Delta", "United"]),
+        ("Between Delta and American, who has the angrier flyers?", ["American", "Delta"]),
+        ("United or Delta: where do people grumble more?", ["Delta", "United"]),
+        ("Virgin America vs everybody else", ["Virgin America", "(rest)"]),
+        ("How does United hold up against the competition?", ["United", "(rest)"]),
+    ],
+)
+def test_two_sides_named_is_a_comparison(engine: Engine, question: str, values: list[str]) -> None:
+    u = engine.understand(question)
+    assert u.intent == "compare", question
+    assert u.compare is not None and u.compare.key == "airline"
+    assert sorted(u.compare.values) == sorted(values)
+    assert "airline" not in u.filters.segments  # counted per side, not pooled
+
+
+def test_a_name_inside_a_longer_name_is_not_a_second_side(engine: Engine) -> None:
+    u = engine.understand("What do passengers praise about Virgin America?")
+    assert u.intent == "praise"
+    assert u.filters.segments == {"airline": ["Virgin America"]}
+
+
+def test_a_value_of_two_keys_is_compared_once(engine: Engine) -> None:
+    u = engine.understand("How do Dresses compare with Tops?")
+    assert u.intent == "compare" and u.compare is not None
+    assert u.compare.key == "department" and u.compare.values == ["Dresses", "Tops"]
+    assert u.filters.segments == {}  # not also filtered to the class Dresses
+
+
+def test_values_given_as_examples_of_a_key_rank_that_key(engine: Engine) -> None:
+    u = engine.understand("Which class (knits, blouses and so on) gets the most complaints?")
+    assert u.intent == "rank" and u.rank_by == "class"
+    assert "class" not in u.filters.segments
+
+
+def test_examples_of_two_values_stay_examples(engine: Engine) -> None:
+    u = engine.understand("Show me tweets from United and Delta about lost bags")
+    assert u.intent == "examples"
+    assert sorted(u.filters.segments["airline"]) == ["Delta", "United"]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Of all tweets since the 20th, what % were positive?",
+        "Is it true most Delta tweets are negative? Give me the percentage.",
+        "Of the United flyers, how many walked away unhappy?",
+        "What fraction of Dresses reviews are one or two stars?",
+        "How big is the unhappy slice of American customers?",
+        "Negative tweets: what proportion of the total are they?",
+    ],
+)
+def test_a_proportion_over_a_sentiment_is_a_share(engine: Engine, question: str) -> None:
+    assert engine.understand(question).intent == "share", question
+
+
+def test_a_proportion_of_a_theme_is_a_count_not_a_share(engine: Engine) -> None:
+    u = engine.understand("What fraction of the complaints about United are about lost luggage?")
+    assert u.intent == "count"
+
+
+def test_top_words_are_not_the_department_tops(engine: Engine) -> None:
+    u = engine.understand("Top 3 issues with dresses")
+    assert u.intent == "rank" and u.top_n == 3
+    assert "Tops" not in [v for vs in u.filters.segments.values() for v in vs]
+
+
+@pytest.mark.parametrize(
+    ("question", "n"),
+    [
+        ("Could you list the five issues that come up most often?", 5),
+        ("What's the #1 gripe with Delta?", 1),
+        ("Quote me three United customers who lost their bags.", 3),
+        ("What makes customers leave 1 or 2 star reviews?", None),
+    ],
+)
+def test_how_many_lines_are_asked_for(engine: Engine, question: str, n: int | None) -> None:
+    assert engine.understand(question).top_n == n
+
+
+def test_examples_give_as_many_quotes_as_asked(engine: Engine) -> None:
+    a = engine.ask("Quote me two customers who lost their bags")
+    assert a.extra["intent"] == "examples" and len(a.citations) == 2
+
+
+@pytest.mark.parametrize(
+    ("question", "days"),
+    [
+        ("WoW, has the tone toward Delta soured?", 7),
+        ("Over the weekend did things get worse for United?", 2),
+        ("Did October move the needle vs September?", 31),
+    ],
+)
+def test_trend_jargon_and_named_periods_are_dated(engine: Engine, question: str, days: int) -> None:
+    u = engine.understand(question)
+    assert u.intent == "trend", question
+    assert u.filters.since and u.filters.until
+    assert (u.filters.until - u.filters.since).days + 1 == days
+
+
+def test_the_later_of_two_months_is_the_period(engine: Engine) -> None:
+    u = engine.understand("Did October move the needle vs September?")
+    assert (u.filters.since.month, u.filters.until.month) == (10, 10)  # type: ignore[union-attr]
+
+
+def test_a_share_of_positives_quotes_positives(engine: Engine) -> None:
+    c = engine.corpus()
+    for question, side in (
+        ("What proportion of United tweets are positive?", 1),
+        ("What proportion of United tweets are negative?", -1),
+    ):
+        a = engine.ask(question)
+        assert a.extra["intent"] == "share" and a.citations, a.answer
+        for cit in a.citations:
+            (i,) = c.index.many([cit.id])
+            assert c.polarity[i] == side, (question, cit.text)
+
+
+def test_three_sides_each_get_a_quote_on_every_row(engine: Engine) -> None:
+    a = engine.ask("Delta, United and American: who has the unhappiest flyers?")
+    assert a.extra["intent"] == "compare"
+    assert sorted(a.extra["query"]["compare"]["values"]) == ["American", "Delta", "United"]
+    rows = [ln for ln in a.answer.splitlines() if ln.startswith("- ")]
+    assert rows
+    for ln in rows:
+        assert len(re.findall(r"\[\d+\]", ln)) == 3, ln
