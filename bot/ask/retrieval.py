@@ -162,6 +162,8 @@ def search(
             for i in top:
                 if mask[i]:
                     dense[int(i)] = float(sims[i])
+        elif corpus.dense is not None and len(corpus) <= store.settings.dense_exact_max:
+            dense = corpus.dense.top(qvec, mask, n)  # exact, from ingest's int8 vector file
         else:
             dense = _hnsw_dense(corpus, store, qvec, filters, mask, n)
     lexical: dict[int, float] = {}
