@@ -245,7 +245,7 @@ class VectorFile:
     codes: np.ndarray  # (n, dim) int8, memory-mapped
     scales: np.ndarray
     resid: np.ndarray
-    full_path: Path
+    full: Any  # full.npy, open for reading: a later ingest may prune its folder meanwhile
     offset: int  # where the float32 rows start in full.npy
     dim: int
     _scans: dict[bytes, np.ndarray] = field(default_factory=dict)
@@ -282,12 +282,9 @@ class VectorFile:
         bot's memory does not grow with every record it ever ranked."""
         size = self.dim * 4
         out = np.empty((len(idx), self.dim), dtype=np.float32)
-        fd = os.open(self.full_path, os.O_RDONLY)
-        try:
-            for j, i in enumerate(idx.tolist()):
-                out[j] = np.frombuffer(os.pread(fd, size, self.offset + i * size), np.float32)
-        finally:
-            os.close(fd)
+        fd = self.full.fileno()
+        for j, i in enumerate(idx.tolist()):
+            out[j] = np.frombuffer(os.pread(fd, size, self.offset + i * size), np.float32)
         return out
 
     def top(self, qvec: np.ndarray, mask: np.ndarray, n: int) -> dict[int, float]:
@@ -334,7 +331,11 @@ def load(path: Path, n: int) -> VectorFile | None:
         return None
     if full.dtype != np.float32 or not full.flags.c_contiguous:
         return None
-    return VectorFile(codes, scales, resid, path / FULL, int(full.offset), int(codes.shape[1]))
+    try:
+        fh = (path / FULL).open("rb", buffering=0)
+    except OSError:
+        return None
+    return VectorFile(codes, scales, resid, fh, int(full.offset), int(codes.shape[1]))
 
 
 def open_for(db: sqlite3.Connection, gen: Generation, n: int) -> VectorFile | None:
