@@ -148,7 +148,12 @@ def query_worker(args: dict[str, Any]) -> dict[str, Any]:
         "records": len(corpus),
         "dense_path": "in-memory exact"
         if limit and len(corpus) <= limit
-        else ("int8 file, exact" if getattr(corpus, "dense", None) is not None else "Chroma HNSW"),
+        else (
+            "int8 file, exact"
+            if getattr(corpus, "dense", None) is not None
+            and len(corpus) <= getattr(settings, "dense_exact_max", 0)
+            else "Chroma HNSW"
+        ),
         "engine_s": engine_s,
         "corpus_s": corpus_s,
         "first_ask_s": first_ask_s,
