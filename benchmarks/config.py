@@ -25,7 +25,7 @@ class Config:
     faith_airline: int
     faith_demo: int
     budget_s: float  # time bound of each in-process loop (latency, quality, faithfulness)
-    scale_timeout_s: float  # per scale worker (the 1M build took ~75 min on 2 loaded cores)
+    scale_timeout_s: float  # per scale worker (the 1M build took 67 min on 2 loaded cores)
 
     @classmethod
     def make(cls, quick: bool, scale_1m: bool) -> Config:
