@@ -5,6 +5,7 @@ server (`chroma run`, what CXBOT_CHROMA_URL points at) to show what moves out of
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from collections.abc import Iterator
@@ -39,6 +40,7 @@ def jobs(csv_path: Path) -> list[Any]:
 def build_worker(args: dict[str, Any]) -> dict[str, Any]:
     from benchmarks.stages import StageClock, instrument_ingest
     from benchmarks.synthetic import StubEmbedder, Synth
+    from bot.warm import warm
     from ingest.embedder import get_embedder
     from ingest.pipeline import run_ingest
 
@@ -55,6 +57,7 @@ def build_worker(args: dict[str, Any]) -> dict[str, Any]:
     missing = instrument_ingest(clock, embedder_cls=StubEmbedder)
     first = run_ingest(jobs(csv_path), settings, embedder=stub)
     clock.restore()
+    warm_s = warm(settings)  # what `cxbot ingest` does after a change: the read caches
     again = run_ingest(jobs(csv_path), settings, embedder=stub)
     csv_path.unlink()
     return {
@@ -64,6 +67,7 @@ def build_worker(args: dict[str, Any]) -> dict[str, Any]:
         "build_s": first.seconds,
         "stages": clock.table(first.seconds),
         "not_instrumented": missing,
+        "warm_s": warm_s,
         "unchanged_s": again.seconds,
         "unchanged": again.unchanged,
         "real_model_texts": stub.misses,
@@ -78,11 +82,8 @@ def query_worker(args: dict[str, Any]) -> dict[str, Any]:
     from bot.engine import Engine
     from bot.filters import Filters
 
-    overrides = (
-        {"dense_in_memory_max": args["dense_in_memory_max"]}
-        if "dense_in_memory_max" in args
-        else {}
-    )
+    limits = ("dense_in_memory_max", "dense_exact_max")
+    overrides = {k: args[k] for k in limits if k in args}
     settings = settings_for(Path(args["data_dir"]), args.get("chroma_url"), **overrides)
     t = time.perf_counter()
     engine = Engine(settings)
@@ -101,33 +102,58 @@ def query_worker(args: dict[str, Any]) -> dict[str, Any]:
     budget, start = float(args["budget_s"]), time.perf_counter()
     timings: dict[str, list[float]] = {k: [] for k in ("ask", "dense", "bm25", "chroma", "bare")}
 
-    def timed(name: str, fn: Any) -> None:
+    def timed(name: str, fn: Any) -> Any:
         t = time.perf_counter()
-        fn()
+        out = fn()
         timings[name].append((time.perf_counter() - t) * 1000)
+        return out
 
     everything = Filters()
-    warm = engine.embed_query(questions[0])
-    engine.store.query(warm, 100, {"kind": "verbatim"})  # Chroma loads its index lazily
-    col.query(query_embeddings=[warm], n_results=100)
-    for q in questions:
+    answers: list[dict[str, Any]] = []
+    asked: list[str] = []
+    for q in questions:  # what the bot does: no direct Chroma query in this loop
         if time.perf_counter() - start > budget:
             break
         qv = engine.embed_query(q)
-        timed("ask", lambda q=q: engine.ask(q))
+        answers.append(timed("ask", lambda q=q: engine.ask(q)).as_dict())
         timed("dense", lambda q=q, qv=qv: engine.search(q, everything, 10, "dense", qvec=qv))
         timed("bm25", lambda q=q, qv=qv: engine.search(q, everything, 10, "bm25", qvec=qv))
-        # Chroma's HNSW index directly: with the `kind` filter cxbot sends, and without
-        timed("chroma", lambda qv=qv: engine.store.query(qv, 100, {"kind": "verbatim"}))
-        timed("bare", lambda qv=qv: col.query(query_embeddings=[qv], n_results=100))
+        asked.append(q)
     gaps_ms = []
     for _ in range(5):
         t = time.perf_counter()
         render_gaps_text(engine, analyse(engine), explain=False)
         gaps_ms.append((time.perf_counter() - t) * 1000)
+    # the bot's memory, before this benchmark opens Chroma's index itself (below), which an
+    # answer on the vector-file path never does
+    rss_answering, peak_answering = rss_mb(), peak_rss_mb()
+    if args.get("answers_out"):  # for a same-answers check between two versions
+        lines = []
+        for a in answers:
+            a.pop("timings_ms", None)
+            lines.append(json.dumps(a, sort_keys=True, default=str))
+        Path(args["answers_out"]).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    # Chroma's HNSW index directly: with the `kind` filter cxbot sends, and without
+    warm = engine.embed_query(questions[0])
+    engine.store.query(warm, 100, {"kind": "verbatim"})  # Chroma loads its index lazily
+    col.query(query_embeddings=[warm], n_results=100)
+    start = time.perf_counter()
+    for q in asked:
+        if time.perf_counter() - start > budget:
+            break
+        qv = engine.embed_query(q)
+        timed("chroma", lambda qv=qv: engine.store.query(qv, 100, {"kind": "verbatim"}))
+        timed("bare", lambda qv=qv: col.query(query_embeddings=[qv], n_results=100))
     return {
         "records": len(corpus),
-        "dense_path": "in-memory exact" if limit and len(corpus) <= limit else "Chroma HNSW",
+        "dense_path": "in-memory exact"
+        if limit and len(corpus) <= limit
+        else (
+            "int8 file, exact"
+            if getattr(corpus, "dense", None) is not None
+            and len(corpus) <= getattr(settings, "dense_exact_max", 0)
+            else "Chroma HNSW"
+        ),
         "engine_s": engine_s,
         "corpus_s": corpus_s,
         "first_ask_s": first_ask_s,
@@ -138,8 +164,10 @@ def query_worker(args: dict[str, Any]) -> dict[str, Any]:
         "dense_unfiltered": percentiles(timings["bare"]),
         "gaps": percentiles(gaps_ms),
         "rss_loaded_mb": rss_loaded,
-        "rss_end_mb": rss_mb(),
-        "peak_rss_mb": peak_rss_mb(),
+        "rss_end_mb": rss_answering,
+        "peak_rss_mb": peak_answering,
+        "peak_rss_with_chroma_mb": peak_rss_mb(),
+        "dense_file": corpus.dense is not None,
     }
 
 
@@ -199,9 +227,10 @@ def run(ctx: Ctx) -> dict[str, Any]:
 
 def hnsw_paths(ctx: Ctx, data: Path, qa: dict[str, Any], path: str) -> dict[str, Any]:
     """The same index with dense search forced onto Chroma's HNSW index (what cxbot does above
-    `dense_in_memory_max` records): embedded, and served by `chroma run` (CXBOT_CHROMA_URL)."""
+    `dense_exact_max` records, or without a vector file): embedded, and served by `chroma run`
+    (CXBOT_CHROMA_URL)."""
     timeout = ctx.cfg.scale_timeout_s
-    forced = {**qa, "dense_in_memory_max": 0}
+    forced = {**qa, "dense_in_memory_max": 0, "dense_exact_max": 0}
     out: dict[str, Any] = {}
     if path != "Chroma HNSW":
         ctx.say("scale: the same index, dense search on Chroma's HNSW index (embedded)")

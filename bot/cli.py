@@ -131,6 +131,10 @@ def ingest(
                 "Give FILE... --kind survey|metrics, or --config sources.yaml.",
             )
         summary = _run_with_progress(run_ingest, jobs, s, gap_cfg, rebuild)
+        if summary.added or summary.updated or summary.removed:
+            from bot.warm import warm
+
+            warm(s)  # best effort: the first question after this ingest finds caches ready
     except CxbotError as exc:
         fail(exc)
     if as_json:

@@ -22,7 +22,7 @@ import numpy as np
 
 from bot.columns import Labels, load_columns, read_columns, save_columns
 from bot.records import IdIndex, Ids, RecordReader
-from ingest import lexical, pgcatalog
+from ingest import lexical, pgcatalog, vectors_file
 from ingest.adapt import sync_themes
 from ingest.catalog import Catalog
 from ingest.config import Settings
@@ -54,6 +54,7 @@ class Corpus:
     any_complaint: np.ndarray
     is_verbatim: np.ndarray
     bm25: lexical.Lexical | None = None  # memory-mapped from the generation's saved index
+    dense: vectors_file.VectorFile | None = None  # int8 codes + float32 rows, from ingest
     sources: list[dict[str, object]] = field(default_factory=list)
     memo: dict[str, Any] = field(default_factory=dict)  # per-version results (freshness line)
     cache_dir: Path | None = None
@@ -335,6 +336,7 @@ def load_corpus(settings: Settings) -> Corpus:
                 return cached
             corpus = build_corpus(catalog, settings.data_dir / "cache", gen.number)
             corpus.bm25 = lexical.open_for(catalog.db, gen, version, len(corpus))
+            corpus.dense = vectors_file.open_for(catalog.db, gen, len(corpus))
             corpus.cache_dir = settings.data_dir / "cache"
             corpus.generation, corpus.collection = gen.number, gen.collection
             if cached is not None:  # its reader reconnects if an answer still uses it

@@ -59,7 +59,10 @@ class Settings(BaseSettings):
     max_text_chars: int = 20_000
     redact_handles: bool = False
     min_segment_n: int = 30
-    dense_in_memory_max: int = 200_000  # above this, dense search uses Chroma's HNSW index
+    dense_in_memory_max: int = 200_000  # float32 vectors in RAM for exact dense search
+    # above dense_in_memory_max and up to this, exact search over int8 codes from a file written
+    # at ingest (ingest.vectors_file: 384 MB at 1M records); above this, Chroma's HNSW index
+    dense_exact_max: int = 2_000_000
 
     # LLM synthesis (optional; the extractive answer is the default and the fallback)
     llm: Literal["none", "openai"] = "none"

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ingest import lexical
+from ingest import lexical, vectors_file
 from ingest.adapt import adapt_themes, enrichment_fingerprint, publish_themes, theme_assigner
 from ingest.catalog import Catalog, now_iso
 from ingest.config import Settings, SourceSpec
@@ -314,6 +314,14 @@ def _write(
             if summary.added or summary.updated or summary.removed or lexical.stale(db, target):
                 # committed with the rows: the bot memory-maps it instead of building BM25
                 lexical.write(db, target, store.fetch_vectors, settings.dense_in_memory_max)
+            limits = settings.dense_in_memory_max, settings.dense_exact_max
+            if (
+                summary.added
+                or summary.updated
+                or summary.removed
+                or vectors_file.stale(db, target, *limits)
+            ):
+                vectors_file.write(db, target, store.fetch_vectors, *limits)
     finally:
         catalog.close()
     return writer.gone
@@ -508,6 +516,13 @@ def remove_source(settings: Settings, source: str, embedder: Embedder | None = N
                 db.execute("DELETE FROM sources WHERE source=?", (source,))
                 Catalog.bump(db, embedder.model_id)
                 lexical.write(db, gen, store.fetch_vectors, settings.dense_in_memory_max)
+                vectors_file.write(
+                    db,
+                    gen,
+                    store.fetch_vectors,
+                    settings.dense_in_memory_max,
+                    settings.dense_exact_max,
+                )
             store.delete(ids)  # after the commit: answers stop citing them first
         finally:
             catalog.close()

@@ -7,16 +7,19 @@ match needs a 64-bit collision: about one in 10^7 at a million rows.
 
 from __future__ import annotations
 
-import hashlib
-
 import numpy as np
 
 MERGE_EVERY = 16_384
+_MASK = (1 << 64) - 1
+FILTER_BITS = 1 << 25  # 4 MB: at a million keys ~3% of absent keys need the sorted lookup
 
 
 def _h(key: str | bytes) -> int:
+    """Python's own 64-bit string hash (SipHash, cached on the object): ~20x cheaper than a
+    blake2b digest, and a set lives only within one process, so its per-process seed is fine.
+    A str and its UTF-8 bytes are the same key."""
     data = key.encode() if isinstance(key, str) else key
-    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little")
+    return hash(data) & _MASK
 
 
 class SeenSet:
@@ -24,12 +27,18 @@ class SeenSet:
         self._keys = np.empty(0, dtype=np.uint64)
         self._vals = np.empty(0, dtype=np.uint32)
         self._recent: dict[int, int] = {}
+        # one bit per hash slot: most lookups are of absent keys (a new id, a new text), and a
+        # clear bit answers them in ~1 µs instead of a numpy searchsorted (~15 µs a call)
+        self._filter = bytearray(FILTER_BITS // 8)
 
     def __len__(self) -> int:
         return len(self._keys) + len(self._recent)
 
     def get(self, key: str | bytes) -> int | None:
         h = _h(key)
+        slot = h & (FILTER_BITS - 1)
+        if not self._filter[slot >> 3] & (1 << (slot & 7)):
+            return None
         if h in self._recent:
             return self._recent[h]
         i = int(np.searchsorted(self._keys, np.uint64(h)))
@@ -41,7 +50,10 @@ class SeenSet:
         return self.get(key) is not None
 
     def add(self, key: str | bytes, value: int = 0) -> None:
-        self._recent[_h(key)] = value
+        h = _h(key)
+        slot = h & (FILTER_BITS - 1)
+        self._filter[slot >> 3] |= 1 << (slot & 7)
+        self._recent[h] = value
         if len(self._recent) >= MERGE_EVERY:
             self._merge()
 
