@@ -18,6 +18,7 @@ from benchmarks.config import Ctx
 from benchmarks.leader_blind import BLIND
 from benchmarks.leader_blind2 import BLIND2
 from benchmarks.leader_blind3 import BLIND3
+from benchmarks.leader_blind4 import BLIND4
 from benchmarks.leader_suite import SUITE, Case
 from benchmarks.reading import REVIEWS
 
@@ -135,6 +136,7 @@ def suite_worker(args: dict[str, Any]) -> dict[str, Any]:
         ("blind", BLIND),
         ("blind2", BLIND2),
         ("blind3", BLIND3),
+        ("blind4", BLIND4),
     ):
         rows = _run(suite, engines, labels)
         out[name] = {"rows": rows, "summary": summarise(rows)}
@@ -213,7 +215,7 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def run(ctx: Ctx) -> dict[str, Any]:
-    n = len(SUITE) + len(BLIND) + len(BLIND2) + len(BLIND3)
+    n = len(SUITE) + len(BLIND) + len(BLIND2) + len(BLIND3) + len(BLIND4)
     ctx.say(f"understanding: {n} leader questions parsed and answered")
     args = {"data_dir": ctx.index, "workdir": ctx.workdir}
     return ctx.worker("understanding", args, 1500)
@@ -222,7 +224,7 @@ def run(ctx: Ctx) -> dict[str, Any]:
 def tables(r: dict[str, Any]) -> str:
     """Section 8 of docs/benchmarks.md: the suite, then the blind set."""
     out = [
-        f"Four question sets over the demo data, the real tweets and a {REVIEWS_SUBSET:,}-review "
+        f"Five question sets over the demo data, the real tweets and a {REVIEWS_SUBSET:,}-review "
         "subset of the clothing reviews, each question with the structured query a reader "
         "would fill in. *Suite* (`benchmarks/leader_suite.py`) was written with the parser, so "
         "it is not held out. The three blind sets were each written by a separate author who "
@@ -234,7 +236,11 @@ def tables(r: dict[str, Any]) -> str:
         "questions or the commit history) scored 51.4% intent right at 7e2ad1f and 81.9% "
         "after two rounds of rules; its misses were then seen too, when the parser moved to "
         "structural cues (two values of one key, a value and the rest, a proportion over a "
-        "sentiment), so none of the four sets is held out any more. *Intent* = the answer "
+        "sentiment), so none of those four is held out any more. *Fourth blind* "
+        "(`leader_blind4.py`, 81, nine per intent, by a fifth author who saw only the `Case` "
+        "format and the data) is held out: it scored 85.2% intent right at 56d4448 and 90.1% "
+        "at 85f6833 on its first two runs, and its misses are not printed here so that it "
+        "stays held out. *Intent* = the answer "
         "shape; *query* = intent and the segment values, N, ranking key and period all right; "
         "*shape* = the answer has that shape (N lines for a top N, both sides of a comparison, "
         "both periods of a trend) and each item line with a figure cites. Goal: intent >= 95% "
@@ -246,13 +252,15 @@ def tables(r: dict[str, Any]) -> str:
         ("blind", "Blind set"),
         ("blind2", "Second blind set"),
         ("blind3", "Third blind set"),
+        ("blind4", "Fourth blind set (held out: misses not listed)"),
     ):
         if key in r:
-            out += [f"**{title}**", "", _set_table(r[key]["summary"]), ""]
+            summary = r[key]["summary"]
+            out += [f"**{title}**", "", _set_table(summary, key != "blind4"), ""]
     return "\n".join(out)
 
 
-def _set_table(s: dict[str, Any]) -> str:
+def _set_table(s: dict[str, Any], list_wrong: bool = True) -> str:
     from benchmarks.tables import table
 
     rows = [
@@ -288,7 +296,7 @@ def _set_table(s: dict[str, Any]) -> str:
         f"Slowest parse: {s['parse_ms_max']:.0f} ms (the first question of a data set embeds "
         "on a cold model).",
     ]
-    if s["wrong"]:
+    if s["wrong"] and list_wrong:
         out += ["", "Questions not parsed as expected:", ""]
         for w in s["wrong"]:
             bad = ", ".join(k for k, ok in w["checks"].items() if not ok and k != "all")
