@@ -315,8 +315,9 @@ def corpus_sample(catalog: Catalog, n: int = BACKGROUND_MAX) -> list[str]:
     )
     step = max(1, total // n)
     rows = catalog.db.execute(
-        "SELECT text FROM (SELECT text, ROW_NUMBER() OVER (ORDER BY rowid) AS r FROM records "
-        "WHERE kind='verbatim') WHERE r % ? = 0",
+        "SELECT text FROM (SELECT text, ROW_NUMBER() OVER "
+        f"(ORDER BY {dialect(catalog.db).key}) AS r FROM records "
+        "WHERE kind='verbatim') AS spread WHERE r % ? = 0",
         (step,),
     )
     return [str(r[0]) for r in rows][:n]

@@ -11,7 +11,8 @@ import numpy as np
 
 MERGE_EVERY = 16_384
 _MASK = (1 << 64) - 1
-FILTER_BITS = 1 << 25  # 4 MB: at a million keys ~3% of absent keys need the sorted lookup
+FILTER_BITS = 1 << 25  # 4 MB at most: at a million keys ~3% of absent keys need the sorted lookup
+FIRST_BITS = 1 << 20  # 128 kB to start; doubled at a merge while keys exceed 1/32 of the bits
 
 
 def _h(key: str | bytes) -> int:
@@ -29,14 +30,15 @@ class SeenSet:
         self._recent: dict[int, int] = {}
         # one bit per hash slot: most lookups are of absent keys (a new id, a new text), and a
         # clear bit answers them in ~1 µs instead of a numpy searchsorted (~15 µs a call)
-        self._filter = bytearray(FILTER_BITS // 8)
+        self._bits = FIRST_BITS
+        self._filter = bytearray(self._bits // 8)
 
     def __len__(self) -> int:
         return len(self._keys) + len(self._recent)
 
     def get(self, key: str | bytes) -> int | None:
         h = _h(key)
-        slot = h & (FILTER_BITS - 1)
+        slot = h & (self._bits - 1)
         if not self._filter[slot >> 3] & (1 << (slot & 7)):
             return None
         if h in self._recent:
@@ -51,7 +53,7 @@ class SeenSet:
 
     def add(self, key: str | bytes, value: int = 0) -> None:
         h = _h(key)
-        slot = h & (FILTER_BITS - 1)
+        slot = h & (self._bits - 1)
         self._filter[slot >> 3] |= 1 << (slot & 7)
         self._recent[h] = value
         if len(self._recent) >= MERGE_EVERY:
@@ -65,3 +67,17 @@ class SeenSet:
         order = np.argsort(keys, kind="stable")
         self._keys, self._vals = keys[order], vals[order]
         self._recent.clear()
+        if len(self._keys) * 32 > self._bits and self._bits < FILTER_BITS:
+            self._grow()
+
+    def _grow(self) -> None:
+        """A bigger filter rebuilt from the merged keys (the recent dict is empty here), so a
+        small source never pays for the 4 MB a million keys need."""
+        while len(self._keys) * 32 > self._bits and self._bits < FILTER_BITS:
+            self._bits *= 2
+        slots = self._keys & np.uint64(self._bits - 1)
+        filt = np.zeros(self._bits // 8, dtype=np.uint8)
+        np.bitwise_or.at(
+            filt, slots >> np.uint64(3), np.left_shift(1, slots & np.uint64(7)).astype(np.uint8)
+        )
+        self._filter = bytearray(filt.tobytes())

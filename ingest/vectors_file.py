@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from ingest.generations import Generation
+from ingest.pgcatalog import dialect
 
 log = logging.getLogger("cxbot.vectors_file")
 
@@ -113,7 +114,8 @@ def write(
     catalog at it (committed with the transaction); None (and no pointer) when the index is
     outside the thresholds or Chroma lacks some vector (then the bot uses Chroma's index)."""
     previous = _pointer(db)
-    rows = [(str(a), str(b)) for a, b in db.execute("SELECT id, hash FROM records ORDER BY rowid")]
+    key = dialect(db).key  # SQLite's rowid, PostgreSQL's serial: the order the bot numbers in
+    rows = [(str(a), str(b)) for a, b in db.execute(f"SELECT id, hash FROM records ORDER BY {key}")]
     if not wanted(len(rows), in_memory_max, exact_max):
         db.execute("DELETE FROM meta WHERE key=?", (META_KEY,))
         prune(gen, keep={previous or ""})

@@ -61,16 +61,16 @@ def test_quotes_carry_the_current_text_and_location_after_a_reingest(
     assert ingest_file(settings, src).ok
     engine = Engine(settings)
     before = assert_quotes_match_catalog(engine, "Which deliveries were late?", settings)
-    # a new first row moves every line; record 2 is reworded, record 5 removed
+    # a new first row moves every line down one; record 2 is reworded, the last (6) removed
     edited = [("0", "West", "Late again, the van never came.")] + [
         (i, r, "Delivery was three days late and the courier never called." if i == "2" else t)
         for i, r, t in ROWS
-        if i != "5"
+        if i != "6"
     ]
     write_csv(src, edited)
     assert ingest_file(settings, src).ok
     after = assert_quotes_match_catalog(engine, "Which deliveries were late?", settings)
-    assert "s.csv:5" not in after
+    assert "s.csv:6" not in after
     assert after["s.csv:2"].text.startswith("Delivery was three days late")
     moved = set(before) & set(after) - {"s.csv:2"}
     assert moved and all(before[i].location != after[i].location for i in moved)

@@ -101,8 +101,11 @@ def test_rebuild_through_a_server_stopped_midway_keeps_the_old_generation(
 
 
 def test_bot_reconnects_after_a_server_restart(server: ChromaServer, tmp_path: Path) -> None:
-    # dense_in_memory_max=0: every dense search goes to the server (the 1M-record setup)
-    s = make_settings(tmp_path / "data", chroma_url=server.url, dense_in_memory_max=0)
+    # no in-memory vectors and no exact vector file: every dense search goes to the server
+    # (the setup beyond dense_exact_max records)
+    s = make_settings(
+        tmp_path / "data", chroma_url=server.url, dense_in_memory_max=0, dense_exact_max=0
+    )
     run_ingest([Job(SourceSpec(kind="survey", path=str(SURVEY)))], s)
     engine = Engine(s)
     cached = Engine(make_settings(tmp_path / "data", chroma_url=server.url))
