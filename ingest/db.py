@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -235,7 +236,12 @@ class Database:
         return 0 if any(insp.has_table(n) for n in names) else None
 
     def current(self) -> int | None:
-        """The schema version found, changing nothing (None: no schema yet)."""
+        """The schema version found, changing nothing (None: no schema yet, and a SQLite
+        file that does not exist is not created by looking)."""
+        if not self.is_postgres:
+            db_file = self.url.database
+            if db_file and db_file != ":memory:" and not Path(db_file).exists():
+                return None
         try:
             with self.engine.connect() as conn:
                 return self.version(conn)

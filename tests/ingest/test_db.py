@@ -191,3 +191,10 @@ def test_a_database_restart_mid_ingest_still_guards_the_data_dir(
         with pytest.raises(StoreBusyError, match="started by alice"):
             with ingest_lock(make_settings(tmp_path / "a", database_url=pg_url)):
                 pass
+
+
+def test_db_status_on_a_fresh_data_dir_reports_and_creates_nothing(tmp_path: Path) -> None:
+    done = run_cli(["db", "status"], tmp_path / "d")
+    assert done.returncode == 0, done.stderr
+    assert "empty" in done.stdout
+    assert not list((tmp_path / "d").glob("*.sqlite"))
