@@ -231,6 +231,8 @@ def _scale_row(p: dict[str, Any], q: dict[str, Any], embed_rate: float | None) -
         build = f"{n1(b['build_s'])} (stub embed)"
         proj = n0(b["build_s"] + p["n"] / embed_rate) if embed_rate else "n/a"
         unchanged = n1(b["unchanged_s"])
+        if "unchanged_rows_s" in b:  # files skipped / the row-by-row check
+            unchanged = f"{unchanged} / {n1(b['unchanged_rows_s'])}"
     else:
         build, proj, unchanged = "see ingest", "", ""
     chroma = f"{ms(q['dense']['p95'])} / {ms(q['dense_unfiltered']['p95'])}"
@@ -278,7 +280,7 @@ def scale_tables(r: dict[str, Any], embed_rate: float | None) -> str:
         "data",
         "build s",
         "projected re-index s",
-        "unchanged re-ingest s",
+        "unchanged re-ingest s (skipped / row by row)",
         "first answer s",
         "ask p50 / p95 ms",
         "dense search p95 ms (path)",

@@ -182,6 +182,12 @@ def _print_summary(summary: Any) -> None:
         f"{summary.removed:,} removed, {summary.duplicates:,} duplicates dropped, "
         f"{len(summary.rejected):,} rejected."
     )
+    if summary.skipped:
+        out.print(
+            f"Not re-read, their files unchanged since the last ingest: "
+            f"{', '.join(summary.skipped)} (`--rebuild` reads everything).",
+            markup=False,
+        )
     if summary.themes:
         out.print(f"Themes: {summary.themes} (`cxbot themes list` to review and rename).")
     if summary.reading:

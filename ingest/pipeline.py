@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ingest import lexical, vectors_file
+from ingest import lexical, unchanged, vectors_file
 from ingest.adapt import adapt_themes, enrichment_fingerprint, publish_themes, theme_assigner
 from ingest.catalog import Catalog, now_iso
 from ingest.config import Settings, SourceSpec
@@ -69,6 +69,7 @@ class _Opened:
     rejected: list[Rejected]
     warnings: list[Rejected]
     score_kind: str | None = None  # nps / csat / stars (ingest.scores); None: no known kind
+    spec: str = ""  # its sources.yaml entry: part of what decides its records
 
 
 def _open(path: Path, spec: SourceSpec, settings: Settings) -> _Opened:
@@ -77,10 +78,25 @@ def _open(path: Path, spec: SourceSpec, settings: Settings) -> _Opened:
     if spec.kind == "survey":
         st = iter_survey(path, spec, settings.max_text_chars)
         return _Opened(
-            source, str(path), spec.kind, st.records, st.rejected, st.warnings, st.score_kind
+            source,
+            str(path),
+            spec.kind,
+            st.records,
+            st.rejected,
+            st.warnings,
+            st.score_kind,
+            spec.model_dump_json(),
         )
     res = load_metrics(path, spec, settings.max_text_chars)
-    return _Opened(source, str(path), spec.kind, iter(res.records), res.rejected, res.warnings)
+    return _Opened(
+        source,
+        str(path),
+        spec.kind,
+        iter(res.records),
+        res.rejected,
+        res.warnings,
+        spec=spec.model_dump_json(),
+    )
 
 
 def _dedupe_key(r: Record) -> bytes:
@@ -297,11 +313,15 @@ def _write(
             writer.db = db
             seen_ids = SeenSet()
             kinds: dict[str, str | None] = {}  # a source's score kind: its first file's
+            groups: dict[str, list[_Opened]] = {}  # a named glob: one source, several files
+            for src in opened:
+                groups.setdefault(src.source, []).append(src)
             try:
-                for src in opened:
-                    writer.source(src, catalog.hashes(src.source), seen_ids, settings)
-                    kind = _source_score_kind(kinds, src, summary)
-                    Catalog.record_source(db, src.source, src.path, src.kind, kind)
+                for source, files in groups.items():
+                    _write_source(db, catalog, writer, source, files, seen_ids, settings, fp)
+                    for src in files:
+                        kind = _source_score_kind(kinds, src, summary)
+                        Catalog.record_source(db, src.source, src.path, src.kind, kind)
             finally:
                 writer.close()  # every Chroma write lands (or fails) before the commit
                 if writer.labeller is not None:
@@ -325,6 +345,43 @@ def _write(
     finally:
         catalog.close()
     return writer.gone
+
+
+def _write_source(
+    db: Any,
+    catalog: Catalog,
+    writer: _Writer,
+    source: str,
+    files: list[_Opened],
+    seen_ids: SeenSet,
+    settings: Settings,
+    fp: str,
+) -> None:
+    """One source, all its files: skipped when nothing that decides its records changed
+    (`ingest.unchanged`), else read row by row; a record is removed only when none of the
+    source's files holds it any more."""
+    summary = writer.summary
+    now = unchanged.mark([f.path for f in files], [f.spec for f in files], settings)
+    kept = unchanged.recall(db, source, now, fp)
+    if kept is not None:
+        unchanged.replay(kept, summary)
+        summary.skipped.append(source)
+        writer.read += kept.records
+        if writer.progress:
+            writer.progress("embed", kept.records, writer.read)
+        return
+    existing = catalog.hashes(source)
+    current = SeenSet()
+    rejected: list[Rejected] = []
+    warnings: list[Rejected] = []
+    duplicates = summary.duplicates
+    for src in files:
+        r0, w0 = len(summary.rejected), len(summary.warnings)
+        writer.source(src, existing, seen_ids, settings, current)
+        rejected += summary.rejected[r0:]
+        warnings += summary.warnings[w0:]
+    writer.remove_gone(existing, current)
+    unchanged.remember(db, source, now, summary.duplicates - duplicates, rejected, warnings)
 
 
 def _source_score_kind(
@@ -384,9 +441,14 @@ class _Writer:
             self._pool.shutdown(wait=True)
 
     def source(
-        self, src: _Opened, existing: dict[str, str], seen_ids: SeenSet, settings: Settings
+        self,
+        src: _Opened,
+        existing: dict[str, str],
+        seen_ids: SeenSet,
+        settings: Settings,
+        current: SeenSet,
     ) -> None:
-        current = SeenSet()
+        """One file's rows; ``current`` gathers the ids the source still holds."""
         keys = SeenSet()
         scale: float | None = None
         scale_known = False
@@ -437,6 +499,9 @@ class _Writer:
         self.summary.rejected.extend(src.rejected)
         self.summary.warnings.extend(src.warnings)
         self.wait()
+
+    def remove_gone(self, existing: dict[str, str], current: SeenSet) -> None:
+        """After a source's last file: delete what none of its files holds any more."""
         gone = [i for i in existing if i not in current]
         Catalog.delete(self.db, gone)
         self.gone += gone
@@ -514,6 +579,7 @@ def remove_source(settings: Settings, source: str, embedder: Embedder | None = N
             with catalog.transaction() as db:
                 Catalog.delete(db, ids)
                 db.execute("DELETE FROM sources WHERE source=?", (source,))
+                unchanged.forget(db, source)
                 Catalog.bump(db, embedder.model_id)
                 lexical.write(db, gen, store.fetch_vectors, settings.dense_in_memory_max)
                 vectors_file.write(

@@ -89,6 +89,7 @@ class IngestSummary(BaseModel):
     warnings: list[Rejected] = Field(default_factory=list)
     failed_files: list[Rejected] = Field(default_factory=list)
     files: list[str] = Field(default_factory=list)
+    skipped: list[str] = Field(default_factory=list)  # sources whose files had not changed
     seconds: float = 0.0
     generation: int = 0  # the index generation answering after the run (a rebuild adds one)
     themes: str | None = None  # themes discovered in this run, and the coverage they bring

@@ -46,6 +46,10 @@ def test_reingest_unchanged_is_a_no_op(cli_data: Path) -> None:
     assert r.returncode == 0, r.stderr
     s = json.loads(r.stdout)
     assert (s["added"], s["updated"], s["unchanged"], s["removed"]) == (0, 0, 1056, 0)
+    assert s["skipped"], "unchanged files are not read again"
+    r = run_cli(["ingest", "--config", str(EXAMPLES / "sources.yaml")], cli_data)
+    assert "Not re-read, their files unchanged since the last ingest" in r.stdout
+    assert "1,056 unchanged" in r.stdout
 
 
 def test_stats_json(cli_data: Path) -> None:

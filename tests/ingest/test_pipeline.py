@@ -14,7 +14,7 @@ from ingest.config import Settings, SourceSpec
 from ingest.embedder import OnnxEmbedder, get_embedder
 from ingest.errors import ModelError, StoreBusyError
 from ingest.locks import ingest_lock
-from ingest.pipeline import Job, run_ingest
+from ingest.pipeline import Job, remove_source, run_ingest
 from ingest.store import VectorStore
 from tests.conftest import ingest_file, make_settings
 
@@ -69,6 +69,54 @@ def test_incremental_reingest_skips_updates_and_removes(settings: Settings, tmp_
     docs = chroma_docs(settings)
     assert "s.csv:5" not in docs
     assert docs["s.csv:2"] == "Courier lost my parcel completely."
+
+
+def test_a_named_glob_is_one_source_and_keeps_every_files_records(
+    settings: Settings, tmp_path: Path
+) -> None:
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    write_csv(exports / "jan.csv", ROWS[:3])
+    feb = write_csv(exports / "feb.csv", [("6", "West", "The refund never arrived.")])
+    spec = SourceSpec(kind="survey", path=str(exports / "*.csv"), name="survey")
+    first = run_ingest([Job(spec)], settings)
+    assert (first.added, first.removed) == (4, 0)
+    write_csv(feb, [("6", "West", "The refund never arrived, three weeks now.")])
+    edited = run_ingest([Job(spec)], settings)
+    assert (edited.added, edited.updated, edited.unchanged, edited.removed) == (0, 1, 3, 0)
+    assert len(chroma_docs(settings)) == 4
+    cat = Catalog(settings.catalog_path)
+    assert cat.count() == 4
+    cat.close()
+
+
+def test_an_unchanged_export_is_not_read_again_and_reports_the_same(
+    settings: Settings, tmp_path: Path
+) -> None:
+    src = write_csv(tmp_path / "s.csv", [*ROWS, ROWS[0], ("", "West", "No id and still a text")])
+    with src.open("a", encoding="utf-8") as fh:
+        fh.write('7,West,""\n')  # an empty text: rejected with its line
+    first = ingest_file(settings, src)
+    assert first.rejected and first.duplicates == 1 and not first.skipped
+    again = ingest_file(settings, src)
+    assert again.skipped == ["s.csv"]
+    assert (again.added, again.updated, again.removed) == (0, 0, 0)
+    assert again.unchanged == first.added + first.updated + first.unchanged
+    assert (again.duplicates, again.rejected, again.warnings) == (
+        first.duplicates,
+        first.rejected,
+        first.warnings,
+    )
+    # other settings for the same bytes, new bytes, or records removed meanwhile: read again
+    renamed = ingest_file(settings, src, segments={"area": "region"})
+    assert not renamed.skipped
+    with src.open("a", encoding="utf-8") as fh:
+        fh.write("8,West,The driver left the parcel in the rain.\n")
+    grown = ingest_file(settings, src, segments={"area": "region"})
+    assert not grown.skipped and grown.added == 1
+    remove_source(settings, "s.csv")
+    back = ingest_file(settings, src, segments={"area": "region"})
+    assert not back.skipped and back.added == grown.added + grown.updated + grown.unchanged
 
 
 def test_a_bad_file_does_not_stop_the_good_one(settings: Settings, tmp_path: Path) -> None:
