@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from ingest.adapt import active_taxonomy_path
 from ingest.catalog import Catalog
 from ingest.config import Settings
 from ingest.themes import load_taxonomy
@@ -88,7 +89,8 @@ class StoreView:
         finally:
             cat.close()
         self.by_id = {str(r["id"]): i for i, r in enumerate(self.rows)}
-        self.taxonomy = load_taxonomy(settings.taxonomy_path)
+        # the themes the bot answers with: discovered and renamed ones too (the data dir's file)
+        self.taxonomy = load_taxonomy(active_taxonomy_path(settings))
         self.label_to_theme = {t.label: n for n, t in self.taxonomy.themes.items()}
         rows = self.rows
         self.kind = np.array([r["kind"] for r in rows], dtype=object)

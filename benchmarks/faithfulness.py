@@ -175,7 +175,7 @@ class Checker:
                 ok = no_score_line(ctx, self.raw, scope)
                 v.add("figure", f"line {no}: no score in scope", ok, "" if ok else "there is one")
                 continue
-            if line.startswith("Note: "):
+            if line.startswith(("Note: ", "Answered as: ")):  # a caveat, or the query read
                 v.notes.append(f"line {no}: {line}")
                 continue
             if self._apply(RULES, line, ctx):

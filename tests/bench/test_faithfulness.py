@@ -6,10 +6,13 @@ from __future__ import annotations
 import copy
 import json
 import re
+import shutil
+from pathlib import Path
 
 from benchmarks.faithfulness import Checker
 from bot.engine import Engine
 from ingest.config import Settings
+from tests.conftest import make_settings
 
 QUESTIONS = [
     "Where do customers disagree with our delivery stats?",
@@ -66,3 +69,21 @@ def test_score_side_of_a_gap_is_recounted_and_tampering_caught(
     failed = [c.what for c in checker.check(bad).failures]
     assert any("scored verbatims" in w for w in failed), failed
     assert any(w.endswith(": verdict") for w in failed), failed
+
+
+def test_a_renamed_theme_is_checked_under_its_new_name(
+    demo_settings: Settings, tmp_path: Path
+) -> None:
+    """Themes renamed (or discovered) in a data dir are what the bot answers with: the checker
+    reads the same themes file, so their figures are recounted, not failed as unknown."""
+    from ingest.theme_edits import rename
+
+    data = tmp_path / "data"
+    shutil.copytree(demo_settings.data_dir, data)
+    s = make_settings(data)
+    rename(s, "lateness", "Parcels that came late")
+    engine = Engine(s)
+    doc = as_json(engine, "What do North customers complain about most?")
+    assert "Parcels that came late" in doc["answer"]
+    verdict = Checker(s, engine).check(doc)
+    assert verdict.faithful, verdict.text()
