@@ -55,6 +55,7 @@ class Corpus:
     is_verbatim: np.ndarray
     bm25: lexical.Lexical | None = None  # memory-mapped from the generation's saved index
     dense: vectors_file.VectorFile | None = None  # int8 codes + float32 rows, from ingest
+    dense_name: str | None = None  # the vector file the catalog names for these records
     sources: list[dict[str, object]] = field(default_factory=list)
     memo: dict[str, Any] = field(default_factory=dict)  # per-version results (freshness line)
     cache_dir: Path | None = None
@@ -337,6 +338,9 @@ def load_corpus(settings: Settings) -> Corpus:
             corpus = build_corpus(catalog, settings.data_dir / "cache", gen.number)
             corpus.bm25 = lexical.open_for(catalog.db, gen, version, len(corpus))
             corpus.dense = vectors_file.open_for(catalog.db, gen, len(corpus))
+            corpus.dense_name = vectors_file.named(catalog.db)
+            if corpus.dense is None and gen.database_url is not None:
+                _replicate_vectors(settings, gen, key, corpus.dense_name)
             corpus.cache_dir = settings.data_dir / "cache"
             corpus.generation, corpus.collection = gen.number, gen.collection
             if cached is not None:  # its reader reconnects if an answer still uses it
@@ -345,6 +349,52 @@ def load_corpus(settings: Settings) -> Corpus:
             return corpus
     finally:
         catalog.close()
+
+
+_REPLICATING: set[tuple[str, str]] = set()
+
+
+def _replicate_vectors(settings: Settings, gen: Generation, key: str, name: str | None) -> None:
+    """The catalog in PostgreSQL names a vector file this data dir lacks (it lives on the
+    ingest's machine): build this bot's own copy from the Chroma server in the background and
+    hand it to the corpus when done. Until then dense search goes to Chroma's index, slower
+    at a million records but the same answers' figures."""
+    if name is None:
+        return
+    job = (key, name)
+    with _LOCK:
+        if job in _REPLICATING:
+            return
+        _REPLICATING.add(job)
+
+    def run() -> None:
+        from ingest.embedder import get_embedder
+        from ingest.store import VectorStore
+
+        try:
+            embedder = get_embedder(settings)
+            store = VectorStore(
+                settings, embedder.model_id, embedder.dim, gen.collection, mode="read"
+            )
+            catalog = Catalog(gen, readonly=True)
+            try:
+                path = vectors_file.replicate(catalog.db, gen, store.fetch_vectors)
+            finally:
+                catalog.close()
+            if path is None or path.name != name:
+                return
+            with _LOCK:
+                cached = _CACHE.get(key)
+                if cached is not None and cached.dense is None and cached.dense_name == name:
+                    cached.dense = vectors_file.load(path, len(cached))
+            log.info("this data dir's copy of the vector file is ready: %s", path)
+        except Exception as exc:  # noqa: BLE001 - best effort: Chroma's index still answers
+            log.warning("could not copy the vector file here (%s): using Chroma's index", exc)
+        finally:
+            with _LOCK:
+                _REPLICATING.discard(job)
+
+    threading.Thread(target=run, name="cxbot-vectors-copy", daemon=True).start()
 
 
 def clear_cache() -> None:

@@ -114,16 +114,61 @@ def write(
     catalog at it (committed with the transaction); None (and no pointer) when the index is
     outside the thresholds or Chroma lacks some vector (then the bot uses Chroma's index)."""
     previous = _pointer(db)
-    key = dialect(db).key  # SQLite's rowid, PostgreSQL's serial: the order the bot numbers in
-    rows = [(str(a), str(b)) for a, b in db.execute(f"SELECT id, hash FROM records ORDER BY {key}")]
+    rows = _rows(db)
     if not wanted(len(rows), in_memory_max, exact_max):
         db.execute("DELETE FROM meta WHERE key=?", (META_KEY,))
         prune(gen, keep={previous or ""})
         return None
+    path = gen.data_dir / f"dense-g{gen.number}-{time.time_ns()}"
+    if not _build(rows, path, gen.data_dir / previous if previous else None, fetch):
+        db.execute("DELETE FROM meta WHERE key=?", (META_KEY,))
+        return None
+    db.execute(dialect(db).upsert("meta", ["key", "value"], ["key"]), (META_KEY, path.name))
+    prune(gen, keep={path.name, previous or ""})
+    return path
+
+
+def named(db: Any) -> str | None:
+    """The vector file the catalog names (it lives in the ingest's data dir)."""
+    return _pointer(db)
+
+
+def replicate(db: Any, gen: Generation, fetch: Fetch) -> Path | None:
+    """A bot on its own data dir, the catalog in PostgreSQL: its own copy of the vector file
+    the shared catalog names, built from the vectors in the Chroma server (rows its previous
+    copy holds are copied from it), under the same name so `open_for` finds it. None when the
+    catalog names none, changed meanwhile, or Chroma lacks some vector."""
+    name = _pointer(db)
+    if name is None:
+        return None
+    path = gen.data_dir / name
+    if _info(path) is not None:
+        return path
+    rows = _rows(db)
+    if _pointer(db) != name:  # an ingest switched meanwhile: the next question starts again
+        return None
+    older = sorted(
+        (p for p in gen.data_dir.glob(f"dense-g{gen.number}-*") if _info(p) is not None),
+        key=lambda p: p.name,
+    )
+    previous = older[-1] if older else None
+    if not _build(rows, path, previous, fetch):
+        return None
+    prune(gen, keep={name, previous.name if previous else ""})
+    return path
+
+
+def _rows(db: Any) -> list[tuple[str, str]]:
+    key = dialect(db).key  # SQLite's rowid, PostgreSQL's serial: the order the bot numbers in
+    return [(str(a), str(b)) for a, b in db.execute(f"SELECT id, hash FROM records ORDER BY {key}")]
+
+
+def _build(rows: list[tuple[str, str]], path: Path, previous: Path | None, fetch: Fetch) -> bool:
+    """The folder at ``path`` for ``rows`` (renamed into place when complete); vectors from
+    ``previous`` where its key matches, else fetched. False when some vector is missing."""
     t0 = time.perf_counter()
     keys = _keys(rows)
-    old = _open_previous(gen.data_dir / previous) if previous else None
-    path = gen.data_dir / f"dense-g{gen.number}-{time.time_ns()}"
+    old = _open_previous(previous) if previous else None
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
@@ -139,8 +184,7 @@ def write(
             if vecs is None:
                 log.warning("some vectors are missing from the store: no vector file")
                 shutil.rmtree(tmp, ignore_errors=True)
-                db.execute("DELETE FROM meta WHERE key=?", (META_KEY,))
-                return None
+                return False
             copied += reused
             if full is None or codes is None:
                 dim = int(vecs.shape[1])
@@ -161,10 +205,8 @@ def write(
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    db.execute("INSERT OR REPLACE INTO meta VALUES(?, ?)", (META_KEY, path.name))
-    prune(gen, keep={path.name, previous or ""})
     log.info("vector file: %d records (%d reused) in %.1f s", n, copied, time.perf_counter() - t0)
-    return path
+    return True
 
 
 @dataclass

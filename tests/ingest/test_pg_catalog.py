@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -218,3 +219,43 @@ def test_a_first_ingest_cut_by_a_restart_leaves_nothing_half_indexed(
         bot.ask(QUESTIONS[0])
     assert run_ingest([Job(SourceSpec(kind="survey", path=str(SURVEY)))], a).added == 1032
     assert verbatims_in(bot.ask(QUESTIONS[0]).answer) == 1032
+
+
+def _wait_for_dense(engine: Engine, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while engine.corpus().dense is None:
+        assert time.monotonic() < deadline, "the bot never got its copy of the vector file"
+        time.sleep(0.2)
+
+
+def test_a_bot_on_its_own_data_dir_gets_its_own_copy_of_the_vector_file(
+    tmp_path: Path, chroma: ChromaServer, pg_url: str
+) -> None:
+    """Between dense_in_memory_max and dense_exact_max records (here from 0, so the demo's
+    1,032 count) dense search runs over ingest's vector file. With the catalog in PostgreSQL
+    that file is on the ingest's disk: a bot elsewhere builds its own copy from the Chroma
+    server in the background, answers the same meanwhile, and follows a re-ingest."""
+    src = tmp_path / "survey.csv"
+    src.write_bytes(SURVEY.read_bytes())
+    limits = {"dense_in_memory_max": 0, "collection": "vfcopy"}
+    a = shared(tmp_path / "a", chroma, pg_url, **limits)
+    assert run_ingest([Job(SourceSpec(kind="survey", path=str(src)))], a).added == 1032
+    assert list((tmp_path / "a").glob("dense-g*"))  # written in PostgreSQL mode too
+    here = Engine(a)
+    expected = [summary(here.ask(q)) for q in QUESTIONS]
+    bot = Engine(shared(tmp_path / "b", chroma, pg_url, **limits))
+    meanwhile = [summary(bot.ask(q)) for q in QUESTIONS]  # Chroma's index, the copy underway
+    assert [m[0] for m in meanwhile] == [e[0] for e in expected]
+    _wait_for_dense(bot)
+    assert [p.name for p in (tmp_path / "b").glob("dense-g*")] == [
+        p.name for p in (tmp_path / "a").glob("dense-g*")
+    ]
+    assert [summary(bot.ask(q)) for q in QUESTIONS] == expected
+
+    with_extra_rows(src, 5)
+    assert run_ingest([Job(SourceSpec(kind="survey", path=str(src)))], a).added == 5
+    assert verbatims_in(bot.ask(QUESTIONS[0]).answer) == 1037
+    _wait_for_dense(bot)
+    assert len(bot.corpus().dense) == 1037
+    clear_cache()
+    assert [summary(bot.ask(q)) for q in QUESTIONS] == [summary(here.ask(q)) for q in QUESTIONS]
