@@ -8,10 +8,12 @@ by itself; sends nothing off this machine.
 
     python -m benchmarks.slack_load [--users 50] [--seconds 60] [--replicas 2]
 
---replicas 2: two `cxbot serve` processes sharing one CXBOT_DATABASE_URL (a PostgreSQL started
-for the run) and the demo data dir (the catalog); every event is delivered to BOTH at once (a
-retry landing on the other replica, or Socket Mode connections spread), slash commands go to
-one of them in turn (a load balancer). Each event must still be answered exactly once.
+--replicas 2: two `cxbot serve` processes, each on its own empty data dir, sharing only one
+CXBOT_DATABASE_URL (a PostgreSQL started for the run: the catalog and all state) and a
+`chroma run` server (the vectors), as issue 19 deploys them; every event is delivered to BOTH
+at once (a retry landing on the other replica, or Socket Mode connections spread), slash
+commands go to one of them in turn (a load balancer). Each event must still be answered
+exactly once.
 """
 
 from __future__ import annotations
@@ -332,7 +334,10 @@ def run(users: int, seconds: float, replicas: int = 1) -> dict[str, object]:
             env["CXBOT_DATABASE_URL"] = pg.database()
         data = demo_index(root, **env)
         ports = [free_port() for _ in range(replicas)]
-        procs = [start_bot(data, fake, p, **env) for p in ports]
+        # two replicas share nothing but PostgreSQL and the Chroma server: each its own data
+        # dir (empty: the catalog, themes and state come from the database)
+        dirs = [data] if replicas == 1 else [root / f"replica-{i}" for i in range(replicas)]
+        procs = [start_bot(d, fake, p, **env) for d, p in zip(dirs, ports, strict=True)]
         urls = [f"http://127.0.0.1:{p}" for p in ports]
         sender = TwoReplicas(urls, fake) if replicas > 1 else SlackSender(urls[0], fake)
         samples: list[Sample] = []
