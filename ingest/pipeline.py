@@ -134,6 +134,7 @@ def run_ingest(
     t0 = time.perf_counter()
     summary = IngestSummary()
     opened: list[_Opened] = []
+    partial: set[str] = set()  # sources with a file that could not be read this run
     for job in jobs:
         try:
             files = job.spec.files(job.base, settings.source_dirs)
@@ -147,6 +148,7 @@ def run_ingest(
                 summary.failed_files.append(
                     Rejected(source=str(path), reason=f"{exc.detail} {exc.hint}".strip())
                 )
+                partial.add(job.spec.name or path.name)
                 continue
             summary.files.append(str(path))
             if progress:
@@ -190,6 +192,7 @@ def run_ingest(
             summary,
             progress,
             gap_config,
+            partial,
         )
         change = _guard_disk(
             settings,
@@ -297,6 +300,7 @@ def _write(
     summary: IngestSummary,
     progress: Progress | None,
     gap_config: dict[str, object] | None,
+    partial: set[str] | None = None,
 ) -> list[str]:
     """Embed and write every opened source into ``target``; returns the ids to delete from
     Chroma once the catalog has committed."""
@@ -318,7 +322,8 @@ def _write(
                 groups.setdefault(src.source, []).append(src)
             try:
                 for source, files in groups.items():
-                    _write_source(db, catalog, writer, source, files, seen_ids, settings, fp)
+                    whole = source not in (partial or set())
+                    _write_source(db, catalog, writer, source, files, seen_ids, settings, fp, whole)
                     for src in files:
                         kind = _source_score_kind(kinds, src, summary)
                         Catalog.record_source(db, src.source, src.path, src.kind, kind)
@@ -356,13 +361,15 @@ def _write_source(
     seen_ids: SeenSet,
     settings: Settings,
     fp: str,
+    whole: bool = True,
 ) -> None:
     """One source, all its files: skipped when nothing that decides its records changed
     (`ingest.unchanged`), else read row by row; a record is removed only when none of the
-    source's files holds it any more."""
+    source's files holds it any more. ``whole`` False: one of its files could not be read,
+    so nothing of the source is removed (its records may be in that file) or remembered."""
     summary = writer.summary
     now = unchanged.mark([f.path for f in files], [f.spec for f in files], settings)
-    kept = unchanged.recall(db, source, now, fp)
+    kept = unchanged.recall(db, source, now, fp) if whole else None
     if kept is not None:
         unchanged.replay(kept, summary)
         summary.skipped.append(source)
@@ -380,6 +387,15 @@ def _write_source(
         writer.source(src, existing, seen_ids, settings, current)
         rejected += summary.rejected[r0:]
         warnings += summary.warnings[w0:]
+    if not whole:
+        summary.warnings.append(
+            Rejected(
+                source=source,
+                reason="a file of this source could not be read (see above): records missing "
+                "from its other files are kept until every file reads again.",
+            )
+        )
+        return
     writer.remove_gone(existing, current)
     unchanged.remember(db, source, now, summary.duplicates - duplicates, rejected, warnings)
 

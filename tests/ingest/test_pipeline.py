@@ -88,6 +88,16 @@ def test_a_named_glob_is_one_source_and_keeps_every_files_records(
     cat = Catalog(settings.catalog_path)
     assert cat.count() == 4
     cat.close()
+    # one file unreadable this run: nothing of the source is removed, and the user is told
+    good = feb.read_bytes()
+    feb.write_bytes(b"\x00\x01\x02binary")
+    broken = run_ingest([Job(spec)], settings)
+    assert len(broken.failed_files) == 1 and broken.removed == 0
+    assert any("could not be read" in w.reason for w in broken.warnings)
+    assert len(chroma_docs(settings)) == 4
+    feb.write_bytes(good)  # the files as at the last complete read: nothing to read again
+    back = run_ingest([Job(spec)], settings)
+    assert (back.added, back.removed, back.unchanged, back.skipped) == (0, 0, 4, ["survey"])
 
 
 def test_an_unchanged_export_is_not_read_again_and_reports_the_same(
