@@ -83,6 +83,8 @@ def test_two_bots_on_their_own_data_dirs_see_one_ingest_a_reingest_and_a_rebuild
     src.write_bytes(SURVEY.read_bytes())
     a = shared(tmp_path / "a", chroma, pg_url)
     assert run_ingest([Job(SourceSpec(kind="survey", path=str(src)))], a).added == 1032
+    again = run_ingest([Job(SourceSpec(kind="survey", path=str(src)))], a)
+    assert (again.skipped, again.unchanged) == (["survey.csv"], 1032)  # not read again
     b = Engine(shared(tmp_path / "b", chroma, pg_url))
     c = Engine(shared(tmp_path / "c", chroma, pg_url))
     first = [summary(b.ask(q)) for q in QUESTIONS]
