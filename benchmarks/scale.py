@@ -258,3 +258,40 @@ def hnsw_paths(ctx: Ctx, data: Path, qa: dict[str, Any], path: str) -> dict[str,
         out["server"] = ctx.worker("scale_query", {**forced, "chroma_url": url}, timeout)
         out["server"]["server_rss_mb"] = process_rss_mb(pid)
     return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """One synthetic point's build alone (first ingest, warm, unchanged re-ingest skipped and
+    row by row), without the query runs: `python -m benchmarks.scale --build 1000000`."""
+    import argparse
+    import os
+    import tempfile
+
+    from benchmarks import ingest_bench
+    from benchmarks.config import Config
+
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.scale", description=main.__doc__)
+    ap.add_argument("--build", type=int, required=True, help="synthetic records")
+    ap.add_argument("--workdir", type=Path, help="scratch directory (kept; default: a temp dir)")
+    args = ap.parse_args(argv)
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="cxbot-scale-"))
+    ctx = Ctx(Config.make(False, args.build >= 1_000_000), workdir)
+    if not (ctx.index / "catalog.sqlite").exists():
+        ctx.say("building the real base index (the tweets)")
+        ingest_bench.build_index(ctx)
+    ctx.say(f"building {args.build:,} synthetic records")
+    load0 = os.getloadavg()
+    data = workdir / f"scale-{args.build}"
+    bargs = {"base_dir": ctx.index, "data_dir": data, "n": args.build}
+    try:
+        res = ctx.worker("scale_build", bargs, ctx.cfg.scale_timeout_s)
+    finally:
+        shutil.rmtree(data, ignore_errors=True)
+    res.pop("stages", None)
+    res["load_start"], res["load_end"] = load0, os.getloadavg()
+    print(json.dumps(res, indent=1, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
