@@ -339,7 +339,12 @@ def load_corpus(settings: Settings) -> Corpus:
             corpus.bm25 = lexical.open_for(catalog.db, gen, version, len(corpus))
             corpus.dense = vectors_file.open_for(catalog.db, gen, len(corpus))
             corpus.dense_name = vectors_file.named(catalog.db)
-            if corpus.dense is None and gen.database_url is not None:
+            limits = settings.dense_in_memory_max, settings.dense_exact_max
+            if (
+                corpus.dense is None
+                and gen.database_url is not None
+                and vectors_file.wanted(len(corpus), *limits)  # this bot would search it
+            ):
                 _replicate_vectors(settings, gen, key, corpus.dense_name)
             corpus.cache_dir = settings.data_dir / "cache"
             corpus.generation, corpus.collection = gen.number, gen.collection
