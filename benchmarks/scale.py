@@ -38,13 +38,13 @@ def jobs(csv_path: Path) -> list[Any]:
 
 
 def forget_marks(settings: Any) -> None:
+    from ingest import unchanged
     from ingest.catalog import Catalog
-    from ingest.unchanged import META_PREFIX
 
     cat = Catalog(settings.generation())
     try:
         with cat.transaction() as db:
-            db.execute("DELETE FROM meta WHERE key LIKE ?", (META_PREFIX + "%",))
+            unchanged.forget(db)
     finally:
         cat.close()
 

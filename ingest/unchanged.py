@@ -119,8 +119,12 @@ def remember(
     Catalog.set_meta(db, META_PREFIX + source, json.dumps(now.__dict__))
 
 
-def forget(db: Any, source: str) -> None:
-    db.execute("DELETE FROM meta WHERE key=?", (META_PREFIX + source,))
+def forget(db: Any, source: str | None = None) -> None:
+    """Drop one source's mark (its records were removed), or every mark (``None``)."""
+    if source is None:
+        db.execute("DELETE FROM meta WHERE key LIKE ?", (META_PREFIX + "%",))
+    else:
+        db.execute("DELETE FROM meta WHERE key=?", (META_PREFIX + source,))
 
 
 def replay(kept: Mark, summary: IngestSummary) -> None:
