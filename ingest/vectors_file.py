@@ -55,7 +55,8 @@ def wanted(n: int, in_memory_max: int, exact_max: int) -> bool:
     return in_memory_max < n <= exact_max
 
 
-def _pointer(db: sqlite3.Connection) -> str | None:
+def named(db: Any) -> str | None:
+    """The vector file the catalog names (it lives in the ingest's data dir)."""
     row = db.execute("SELECT value FROM meta WHERE key=?", (META_KEY,)).fetchone()
     return str(row[0]) if row else None
 
@@ -77,7 +78,7 @@ def stale(db: sqlite3.Connection, gen: Generation, in_memory_max: int, exact_max
     (an index written before this module, a deleted folder, or a size that crossed a
     threshold); also when it has one it should not have."""
     n = _count(db)
-    name = _pointer(db)
+    name = named(db)
     if not wanted(n, in_memory_max, exact_max):
         return name is not None
     info = _info(gen.data_dir / name) if name else None
@@ -113,7 +114,7 @@ def write(
     """Write the vector file for the rows ``db``'s open transaction holds and point the
     catalog at it (committed with the transaction); None (and no pointer) when the index is
     outside the thresholds or Chroma lacks some vector (then the bot uses Chroma's index)."""
-    previous = _pointer(db)
+    previous = named(db)
     rows = _rows(db)
     if not wanted(len(rows), in_memory_max, exact_max):
         db.execute("DELETE FROM meta WHERE key=?", (META_KEY,))
@@ -128,24 +129,19 @@ def write(
     return path
 
 
-def named(db: Any) -> str | None:
-    """The vector file the catalog names (it lives in the ingest's data dir)."""
-    return _pointer(db)
-
-
 def replicate(db: Any, gen: Generation, fetch: Fetch) -> Path | None:
     """A bot on its own data dir, the catalog in PostgreSQL: its own copy of the vector file
     the shared catalog names, built from the vectors in the Chroma server (rows its previous
     copy holds are copied from it), under the same name so `open_for` finds it. None when the
     catalog names none, changed meanwhile, or Chroma lacks some vector."""
-    name = _pointer(db)
+    name = named(db)
     if name is None:
         return None
     path = gen.data_dir / name
     if _info(path) is not None:
         return path
     rows = _rows(db)
-    if _pointer(db) != name:  # an ingest switched meanwhile: the next question starts again
+    if named(db) != name:  # an ingest switched meanwhile: the next question starts again
         return None
     older = sorted(
         (p for p in gen.data_dir.glob(f"dense-g{gen.number}-*") if _info(p) is not None),
@@ -384,5 +380,5 @@ def load(path: Path, n: int) -> VectorFile | None:
 
 def open_for(db: sqlite3.Connection, gen: Generation, n: int) -> VectorFile | None:
     """The vector file the catalog ``db`` points at, or None."""
-    name = _pointer(db)
+    name = named(db)
     return load(gen.data_dir / name, n) if name else None
