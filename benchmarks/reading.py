@@ -31,15 +31,29 @@ from benchmarks.config import Ctx
 from ingest.config import Settings
 from ingest.embedder import get_embedder
 from ingest.reading import read, read_many
-from ingest.reading_model import bundled
+from ingest.reading_model import Head, ReadingModel, bundled
 from ingest.sentiment import NEGATIVE, POSITIVE, compound
 from ingest.store import VectorStore
 
 REVIEWS = ROOT.parent / "shared" / "data" / "womens_clothing_reviews" / "reviews.csv"
 CLASSES = (-1, 0, 1)
+POLARITY_ORDER = ("negative", "neutral", "positive")  # the training labels' class indices
 LABEL = {"negative": -1, "neutral": 0, "positive": 1}
 FIVE_STAR_SAMPLE = 3000
 CACHE = Path(tempfile.gettempdir()) / "cxbot-bench-vectors"
+
+
+def uncalibrated(model: ReadingModel) -> ReadingModel | None:
+    """The learned reading as it was before its polarity probabilities were calibrated
+    (reading v3): the calibration is folded into the weights, so it is undone from the meta."""
+    cal = json.loads(model.meta).get("polarity", {}).get("calibration")
+    if not cal:
+        return None
+    h = model.polarity
+    t = cal["temperature"]
+    shift = np.array([cal["offset"][POLARITY_ORDER.index(c)] for c in h.classes], np.float32)
+    pol = Head(h.classes, h.weights * t, (h.bias - shift) * t)
+    return ReadingModel(model.model_id, model.dim, pol, model.intent, model.meta)
 
 
 def _vader(text: str) -> int:
@@ -145,8 +159,12 @@ def tweets(index: Path | None) -> dict[str, Any]:
         out["vectors_from"] = "embedded here"
         if took:
             out["embed_ms_per_1000"] = took * 1000 / len(ids) * 1000
-    v3, out["learned_ms_per_1000"] = _timed(lambda: read_many(raw, vectors), len(ids))
-    out["learned_v3"] = scores([r.polarity for r in v3], y)
+    v4, out["learned_ms_per_1000"] = _timed(lambda: read_many(raw, vectors), len(ids))
+    out["learned_v4"] = scores([r.polarity for r in v4], y)
+    old = uncalibrated(bundled())
+    if old is not None:
+        v3 = read_many(raw, vectors, model=old)
+        out["learned_v3"] = scores([r.polarity for r in v3], y)
     return out
 
 
@@ -183,8 +201,13 @@ def reviews() -> dict[str, Any]:
         ratings = [r if use else None for _, r in rows]
         scale = 5.0 if use else None
         v2 = [read(t, r, scale).intent == "complaint" for t, r in zip(texts, ratings, strict=True)]
-        v3 = [x.intent == "complaint" for x in read_many(texts, vectors, ratings, scale)]
-        for name, got in (("rules_v2", v2), ("learned_v3", v3)):
+        v4 = [x.intent == "complaint" for x in read_many(texts, vectors, ratings, scale)]
+        runs = [("rules_v2", v2), ("learned_v4", v4)]
+        old = uncalibrated(bundled())
+        if old is not None:
+            got3 = read_many(texts, vectors, ratings, scale, model=old)
+            runs.append(("learned_v3", [x.intent == "complaint" for x in got3]))
+        for name, got in runs:
             out.setdefault(name, {})[how] = {
                 "low_star_complaint_recall": sum(got[: len(low)]) / max(1, len(low)),
                 "five_star_false_complaint": sum(got[len(low) :]) / max(1, len(five)),
@@ -210,8 +233,11 @@ def train_cv() -> dict[str, Any]:
 def _train_cv(rt: Any, ts: Any, meta: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {"train_sha256_matches": meta.get("train_sha256") == ts.sha256}
     p = meta["polarity"]
-    pred = rt.out_of_fold(ts, ts.polarity, p["C"], p["rule_weight"], p["balanced"])
-    out["learned_v3"] = rt.figures(pred, ts.polarity, 3)
+    logits = rt.oof_logits(ts, ts.polarity, p["C"], p["rule_weight"], p["balanced"])
+    out["learned_v3"] = rt.figures(logits.argmax(axis=1), ts.polarity, 3)
+    # the calibration fitted on these same out-of-fold logits (4 numbers over 1,427 texts)
+    t, offset = rt.calibrate(logits, ts.polarity)
+    out["learned_v4"] = rt.figures((logits / t + offset).argmax(axis=1), ts.polarity, 3)
     q = meta["intent"]
     ipred = rt.out_of_fold(ts, ts.intent, q["C"], q["rule_weight"], q["balanced"])
     out["intent_accuracy"] = float((ipred == ts.intent).mean())

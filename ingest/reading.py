@@ -3,7 +3,10 @@ request, praise, question, other), computed once at ingest, offline, on CPU.
 
 Version 3 (`read_many`): a learned reading over the MiniLM vector ingest already computes,
 with the rules below as extra features (`ingest.reading_model`, fitted on a training set
-written for cxbot: `ingest/reading_data/README.md`). The rules alone (version 2, `read`) remain
+written for cxbot: `ingest/reading_data/README.md`). Version 4: the same fit with its polarity
+probabilities calibrated (`ingest.reading_train.calibrate`): the least sure are what an LLM
+re-reads, and the balanced class weights no longer pull a text that is as likely a complaint
+as not towards neutral. The rules alone (version 2, `read`) remain
 the reading for vectors from another embedder. In both, the respondent's own score wins.
 
 Version 2, the rules. VADER alone read 41% of negative airline tweets as positive. Three
@@ -31,7 +34,7 @@ from ingest.sentiment import NEGATIVE, POSITIVE, compound
 
 Intent = Literal["complaint", "request", "praise", "question", "other"]
 # part of the enrichment fingerprint: a new version re-reads every record from its stored vector
-READING_VERSION = "3"
+READING_VERSION = "4"
 
 _URL = re.compile(r"https?://\S+|www\.\S+", re.I)
 _HANDLE = re.compile(r"@\w+")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from ingest.catalog import Catalog
@@ -107,6 +108,34 @@ def test_a_damaged_reading_model_is_a_clear_error(tmp_path: Path) -> None:
     bad.write_bytes(b"not a model")
     with pytest.raises(ModelError, match="reading_train"):
         load(bad)
+
+
+def test_calibration_recovers_how_over_or_under_confident_scores_are() -> None:
+    """Labels drawn from softmax(2 * z + shift): the fitted temperature is about 1/2 and the
+    calibrated probabilities fit the labels better than the raw ones."""
+    from ingest.reading_train import _nll, calibrate
+
+    rng = np.random.default_rng(3)
+    z = rng.normal(size=(4000, 3))
+    shift = np.array([0.8, 0.0, -0.8])
+    p = np.exp(2 * z + shift)
+    p /= p.sum(axis=1, keepdims=True)
+    y = np.array([rng.choice(3, p=row) for row in p])
+    t, offset = calibrate(z, y)
+    assert 0.4 < t < 0.6
+    assert offset[0] > offset[1] > offset[2]
+    assert _nll(z / t + offset, y) < _nll(z, y) - 0.05
+
+
+def test_the_shipped_reading_is_calibrated_on_its_training_set() -> None:
+    """The calibration is folded into the shipped weights and recorded in the model's meta."""
+    import json
+
+    from ingest.reading_model import bundled
+
+    cal = json.loads(bundled().meta)["polarity"]["calibration"]
+    assert 0.05 < cal["temperature"] < 20 and len(cal["offset"]) == 3
+    assert cal["cv_nll_after"] < cal["cv_nll_before"]
 
 
 # Written for this test, in none of the training phrases: several industries, one reading each.
