@@ -1,7 +1,8 @@
 """How verbatims are read (polarity, complaint), against human labels the index never sees.
 
 Side by side in one run: VADER on the raw text, the rules (reading version 2, `read`), and the
-learned reading over the MiniLM vectors (version 3, `read_many`, what ingest now stores).
+learned reading over the MiniLM vectors (version 4, `read_many`, what ingest now stores), with
+and without its calibration (undone from the shipped file's meta).
 Airline tweets: also the polarity stored in the index the ingest benchmark built (from an
 unlabelled copy: id, airline, text, date) against the annotators' `airline_sentiment`. A
 complaint = stored intent `complaint`; a labelled complaint = `negative`. Clothing reviews:
@@ -44,8 +45,8 @@ CACHE = Path(tempfile.gettempdir()) / "cxbot-bench-vectors"
 
 
 def uncalibrated(model: ReadingModel) -> ReadingModel | None:
-    """The learned reading as it was before its polarity probabilities were calibrated
-    (reading v3): the calibration is folded into the weights, so it is undone from the meta."""
+    """The shipped fit without the calibration of its polarity probabilities: the calibration
+    is folded into the weights, so it is undone from the meta."""
     cal = json.loads(model.meta).get("polarity", {}).get("calibration")
     if not cal:
         return None
@@ -163,8 +164,8 @@ def tweets(index: Path | None) -> dict[str, Any]:
     out["learned_v4"] = scores([r.polarity for r in v4], y)
     old = uncalibrated(bundled())
     if old is not None:
-        v3 = read_many(raw, vectors, model=old)
-        out["learned_v3"] = scores([r.polarity for r in v3], y)
+        raw_fit = read_many(raw, vectors, model=old)
+        out["learned_uncalibrated"] = scores([r.polarity for r in raw_fit], y)
     return out
 
 
@@ -206,7 +207,7 @@ def reviews() -> dict[str, Any]:
         old = uncalibrated(bundled())
         if old is not None:
             got3 = read_many(texts, vectors, ratings, scale, model=old)
-            runs.append(("learned_v3", [x.intent == "complaint" for x in got3]))
+            runs.append(("learned_uncalibrated", [x.intent == "complaint" for x in got3]))
         for name, got in runs:
             out.setdefault(name, {})[how] = {
                 "low_star_complaint_recall": sum(got[: len(low)]) / max(1, len(low)),
@@ -234,7 +235,7 @@ def _train_cv(rt: Any, ts: Any, meta: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {"train_sha256_matches": meta.get("train_sha256") == ts.sha256}
     p = meta["polarity"]
     logits = rt.oof_logits(ts, ts.polarity, p["C"], p["rule_weight"], p["balanced"])
-    out["learned_v3"] = rt.figures(logits.argmax(axis=1), ts.polarity, 3)
+    out["learned_uncalibrated"] = rt.figures(logits.argmax(axis=1), ts.polarity, 3)
     # the calibration fitted on these same out-of-fold logits (4 numbers over 1,427 texts)
     t, offset = rt.calibrate(logits, ts.polarity)
     out["learned_v4"] = rt.figures((logits / t + offset).argmax(axis=1), ts.polarity, 3)

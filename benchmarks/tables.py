@@ -393,14 +393,14 @@ def faithfulness_tables(r: dict[str, Any]) -> str:
 
 def reading_tables(r: dict[str, Any]) -> str:
     """Polarity and complaints against held-out labels: VADER, the rules (v2) and the learned
-    reading before (v3) and after (v4) its calibration side by side in one run
+    reading (v4) with and without its calibration side by side in one run
     (benchmarks/reading)."""
     tw = r["tweets"]
     rows = []
     for name, key in (
         ("**cxbot reading v4 (learned, calibrated), as stored in the index**", "index"),
         ("learned reading v4 (calibrated), direct (no segment names)", "learned_v4"),
-        ("learned reading v3 (before calibration), direct", "learned_v3"),
+        ("the same fit before calibration, direct", "learned_uncalibrated"),
         ("rules v2 (the previous reading), direct", "rules_v2"),
         ("VADER", "vader"),
     ):
@@ -427,7 +427,8 @@ def reading_tables(r: dict[str, Any]) -> str:
             [f"{label}, {how.replace('_', ' ')}", n0(rv["low_star_n"]),
              pct(rv[key][how]["low_star_complaint_recall"]),
              pct(rv[key][how]["five_star_false_complaint"])]
-            for key, label in (("learned_v4", "learned v4"), ("learned_v3", "learned v3"),
+            for key, label in (("learned_v4", "learned v4"),
+                               ("learned_uncalibrated", "same fit, uncalibrated"),
                                ("rules_v2", "rules v2"))
             if key in rv
             for how in ("with_rating", "text_only")
@@ -453,7 +454,7 @@ def reading_tables(r: dict[str, Any]) -> str:
              f"{pct(x['share_negative'])} (labels {pct(x['labelled_negative'])})",
              n2(x["complaint_precision"]), n2(x["complaint_recall"])]
             for name, x in (("learned v4, 5-fold CV grouped by industry", cv["learned_v4"]),
-                            ("learned v3 (before calibration), same folds", cv["learned_v3"]),
+                            ("same fit, uncalibrated, same folds", cv["learned_uncalibrated"]),
                             ("rules v2 (nothing fitted)", cv["rules_v2"]))
         ]  # fmt: skip
         out += "\n\n" + table(

@@ -103,6 +103,41 @@ RESOLVED = [
     "small hiccup with {t}, fixed within the hour, really appreciate it",
 ]
 
+# lukewarm: satisfied but not enthusiastic, no problem named ("it's fine", "nothing special").
+# Neutral. Added after the first 1,427 texts, from its own random stream, so those stay as they
+# were; before it, the set had "fine" only in mixed complaints and read "It is fine." as one.
+LUKEWARM = [
+    "{t} is fine",
+    "{t} was ok, nothing special",
+    "{t} does the job",
+    "no problems with {t} so far",
+    "{t} was as expected",
+    "{t} was alright I suppose",
+    "all fine with {t}",
+    "{t} works, that's all I need",
+    "average experience with {t}, nothing more to say",
+    "{t} was fine, same as last time",
+]
+# ...and the same words with a problem after them stay complaints ("fine but it arrived cold")
+LUKEWARM_MIXED = [
+    "{l} but {p}",
+    "{l}. {p} though",
+    "{l}, except that {p}",
+    "{l}, whatever. {p}",
+]
+LUKEWARM_SHORT = [
+    "it's fine",
+    "fine",
+    "it is what it is",
+    "average",
+    "nothing special",
+    "as expected",
+    "alright",
+    "ok I guess",
+    "decent enough",
+    "no strong feelings",
+]
+
 SHORT = {
     ("negative", "complaint"): [
         "never again",
@@ -363,6 +398,32 @@ def build() -> list[dict[str, str]]:
             add(text, pol, intent, "short", "short", "short")
             ind = INDUSTRIES[rng.choice(names)]
             add(f"@{rng.choice(ind['handles'])} {text}", pol, intent, "short", "tweet", "short")
+    luke = random.Random(15)
+    for name, ind in INDUSTRIES.items():
+        for frame in luke.sample(LUKEWARM, 6):
+            reg = luke.choice(REGISTERS)
+            text = render(
+                frame.format(t=luke.choice(ind["things"])), reg, "neutral", "other", ind, luke
+            )
+            add(text, "neutral", "other", name, reg, "lukewarm")
+        for frame in luke.sample(LUKEWARM_MIXED, 3):
+            lukewarm = luke.choice(LUKEWARM[:6]).format(t=luke.choice(ind["things"]))
+            problem = luke.choice(ind["implicit"] + ind["explicit"])
+            reg = luke.choice(("review", "survey", "nps", "tweet"))
+            clause = frame.format(l=lukewarm, p=problem)
+            text = render(clause, reg, "negative", "complaint", ind, luke)
+            add(text, "negative", "complaint", name, reg, "lukewarm_mixed")
+    for text in LUKEWARM_SHORT:
+        add(text, "neutral", "other", "short", "short", "lukewarm")
+        ind = INDUSTRIES[luke.choice(names)]
+        add(
+            f"@{luke.choice(ind['handles'])} {text}",
+            "neutral",
+            "other",
+            "short",
+            "tweet",
+            "lukewarm",
+        )
     return rows
 
 
