@@ -55,7 +55,7 @@ class Settings(BaseSettings):
     # "auto": an ingest adds discovered themes when more than discover_above of the
     # complaints fall in no theme (see ingest.adapt); "off": the taxonomy only
     discover: Literal["auto", "off"] = "auto"
-    discover_above: float = 0.5
+    discover_above: float = 0.2
     max_text_chars: int = 20_000
     redact_handles: bool = False
     min_segment_n: int = 30

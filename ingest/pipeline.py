@@ -368,8 +368,13 @@ def _write_source(
     source's files holds it any more. ``whole`` False: one of its files could not be read,
     so nothing of the source is removed (its records may be in that file) or remembered."""
     summary = writer.summary
-    now = unchanged.mark([f.path for f in files], [f.spec for f in files], settings)
-    kept = unchanged.recall(db, source, now, fp) if whole else None
+    # a source with an unreadable file is neither skipped nor remembered: no need to hash it
+    now = (
+        unchanged.mark([f.path for f in files], [f.spec for f in files], settings)
+        if whole
+        else None
+    )
+    kept = unchanged.recall(db, source, now, fp) if now is not None else None
     if kept is not None:
         unchanged.replay(kept, summary)
         summary.skipped.append(source)
@@ -397,7 +402,8 @@ def _write_source(
         )
         return
     writer.remove_gone(existing, current)
-    unchanged.remember(db, source, now, summary.duplicates - duplicates, rejected, warnings)
+    if now is not None:
+        unchanged.remember(db, source, now, summary.duplicates - duplicates, rejected, warnings)
 
 
 def _source_score_kind(
