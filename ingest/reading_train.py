@@ -92,28 +92,16 @@ def _logits(head: Head, x: np.ndarray) -> np.ndarray:
     return x @ head.weights.T + head.bias
 
 
-def _predict(head: Head, x: np.ndarray) -> np.ndarray:
-    return np.array([int(head.classes[j]) for j in head.proba(x).argmax(axis=1)])
-
-
 def out_of_fold(ts: TrainSet, y: np.ndarray, c: float, w: float, balanced: bool) -> np.ndarray:
     """Each text predicted by a fit that saw none of its industry's texts."""
-    from sklearn.model_selection import GroupKFold
-
-    pred = np.zeros_like(y)
-    for _, idx in GroupKFold(n_splits=FOLDS).split(ts.features, y, ts.groups):
-        test = np.zeros(len(y), dtype=bool)
-        test[idx] = True
-        head = _fit(ts.features[~test], y[~test], c, w, balanced)
-        pred[test] = _predict(head, ts.features[test])
-    return pred
+    return oof_logits(ts, y, c, w, balanced).argmax(axis=1)
 
 
 def oof_logits(ts: TrainSet, y: np.ndarray, c: float, w: float, balanced: bool) -> np.ndarray:
     """Each text's logits (in class order 0..k-1) from a fit that saw none of its industry."""
     from sklearn.model_selection import GroupKFold
 
-    out = np.zeros((len(y), int(y.max()) + 1))
+    out = np.full((len(y), int(y.max()) + 1), -1e9)  # a class a fold never saw: never chosen
     for _, idx in GroupKFold(n_splits=FOLDS).split(ts.features, y, ts.groups):
         test = np.zeros(len(y), dtype=bool)
         test[idx] = True
