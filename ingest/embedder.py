@@ -112,9 +112,6 @@ class OnnxEmbedder:
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = self.threads or min(os.cpu_count() or 1, 4)
         opts.inter_op_num_threads = 1
-        # idle model threads sleep instead of spinning: the writer thread (Chroma, catalog)
-        # shares these cores while the model embeds the next chunk
-        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         try:
             session = ort.InferenceSession(
