@@ -20,7 +20,6 @@ from typing import Any
 import numpy as np
 import sqlalchemy as sa
 
-from ingest.catalog import open_for_reading
 from ingest.errors import StoreError
 from ingest.pgcatalog import POSTGRES
 from ingest.schema import MetricFact
@@ -88,7 +87,8 @@ class RecordReader:
         if self._db is None and self._connect is not None:
             self._db = self._connect()
         if self._db is None:
-            self._db = open_for_reading(self.path)
+            uri = self.path.resolve().as_uri() + "?mode=ro"
+            self._db = sqlite3.connect(uri, uri=True, timeout=30, check_same_thread=False)
             self._db.execute("PRAGMA mmap_size=268435456")  # quotes by rowid: page reads, no copies
         return self._db
 

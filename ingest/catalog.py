@@ -49,36 +49,12 @@ def now_iso() -> str:
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
 
 
-def open_for_reading(path: Path) -> sqlite3.Connection:
-    """A reader's connection: it sets nothing and creates nothing. On a full disk SQLite
-    cannot create the WAL index file a reader needs; when no WAL content is pending (every
-    commit is in the file, as after an ingest that finished or failed), the file is read as
-    it is, so the previous index keeps answering until space is freed."""
-    uri = path.resolve().as_uri()
-    db = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=30, check_same_thread=False)
-    try:
-        db.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
-        return db
-    except sqlite3.OperationalError:
-        db.close()
-        wal = path.with_name(path.name + "-wal")
-        if wal.exists() and wal.stat().st_size > 0:
-            raise
-        return sqlite3.connect(
-            f"{uri}?mode=ro&immutable=1",
-            uri=True,
-            timeout=30,
-            check_same_thread=False,
-        )
-
-
 class Catalog:
     """One generation's catalog: a SQLite file (a path, or a generation without a database
     URL) or that generation's PostgreSQL schema (created on first use)."""
 
     def __init__(self, where: Path | Generation, readonly: bool = False) -> None:
-        """``readonly``: a reader creates and sets nothing (no PostgreSQL schema, no SQLite
-        journal mode), so it still reads the catalog on a full disk."""
+        """``readonly``: a reader's PostgreSQL catalog is never created by it."""
         self.db: Any
         self.gen = where if isinstance(where, Generation) else None
         if isinstance(where, Generation) and where.database_url is not None:
@@ -86,28 +62,18 @@ class Catalog:
             self.db = connect(where.database_url, where.base, where.number, create=not readonly)
             return
         path = where.catalog_path if isinstance(where, Generation) else where
-        self.path = path
-        if readonly and path.exists():
-            self.db = open_for_reading(path)
-            if not self._missing():
-                return
-            self.db.close()  # an older catalog: brought up to date below, as before
         path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
         self.db = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
-        missing = self._missing()
-        if "intent" in missing:  # a catalog from before intents: the next ingest fills it in
+        cols = {r[1] for r in self.db.execute("PRAGMA table_info(records)")}
+        if "intent" not in cols:  # a catalog from before intents: the next ingest fills it in
             self.db.execute("ALTER TABLE records ADD COLUMN intent TEXT NOT NULL DEFAULT 'other'")
-        if "score_kind" in missing:  # from before score kinds: the bot infers it meanwhile
+        cols = {r[1] for r in self.db.execute("PRAGMA table_info(sources)")}
+        if "score_kind" not in cols:  # from before score kinds: the bot infers it meanwhile
             self.db.execute("ALTER TABLE sources ADD COLUMN score_kind TEXT")
-
-    def _missing(self) -> set[str]:
-        """Columns of the current schema this file lacks (all of them in a new file)."""
-        records = {r[1] for r in self.db.execute("PRAGMA table_info(records)")}
-        sources = {r[1] for r in self.db.execute("PRAGMA table_info(sources)")}
-        return ({"intent"} - records) | ({"score_kind"} - sources) | ({"id"} - records)
 
     @property
     def shared(self) -> bool:
