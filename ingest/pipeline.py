@@ -534,11 +534,14 @@ class _Writer:
     ) -> None:
         """Enrich, embed and write. ``reuse_vectors``: the texts are unchanged (a new taxonomy
         or sentiment rule), so their stored vectors are read back instead of recomputed: the
-        model is 79% of an ingest. The reading comes after the vectors: it reads them."""
+        model is 79% of an ingest. The reading comes after the vectors: it reads them. What
+        Chroma holds of a record is all in its content hash (`ingest.store._metadata`), so
+        records whose vectors were read back are written to the catalog alone."""
         vectors = None
         if reuse_vectors:
             self.wait()  # the previous chunk's write first: one Chroma call at a time
             vectors = self.store.fetch_vectors([r.id for r in changed])
+        to_chroma = vectors is None
         if vectors is None:  # not asked, or some are missing from Chroma: embed them
             vectors = self.embedder.embed([r.text for r in changed])
         polarities = []
@@ -552,13 +555,16 @@ class _Writer:
             r.themes = t
             r.complaints = self.assigner.complaints(r.text, t, p) if r.kind == "verbatim" else []
         self.wait()
-        self._pending = self._pool.submit(self._store, changed, vectors, polarities)
+        self._pending = self._pool.submit(self._store, changed, vectors, polarities, to_chroma)
 
-    def _store(self, changed: list[Record], vectors: Any, polarities: list[int]) -> None:
+    def _store(
+        self, changed: list[Record], vectors: Any, polarities: list[int], to_chroma: bool
+    ) -> None:
         """In the writer thread, Chroma first and the catalog last (its commit is the switch):
         together 20-30% of a cold ingest's time, now spent while the model embeds the next
         chunk. Every other use of the catalog connection waits for this (``wait``)."""
-        self.store.upsert(changed, vectors, polarities)
+        if to_chroma:
+            self.store.upsert(changed, vectors)
         Catalog.upsert(self.db, changed, polarities, self.fp)
 
     def _read(

@@ -110,20 +110,16 @@ def forget_clients() -> None:
     release_stores()
 
 
-def _metadata(r: Record, polarity: int) -> dict[str, Any]:
-    md: dict[str, Any] = {"source": r.source, "kind": r.kind, "polarity": polarity}
-    if r.date:
-        from ingest.dates import to_epoch
+def _metadata(r: Record) -> dict[str, Any]:
+    """What Chroma's filtered queries use (`bot.filters.Filters.chroma_where`), nothing more.
 
-        md["ts"] = to_epoch(r.date)
-        md["day"] = r.date.date().isoformat()
+    Themes, polarity, sentiment and scores live in the catalog, where answers count them: a
+    copy here cost a fifth of Chroma's write and went stale whenever records were re-themed.
+    Every field below is part of the record's content hash, so a record whose enrichment alone
+    changes (a new taxonomy, a new reading) never needs Chroma written again."""
+    md: dict[str, Any] = {"source": r.source, "kind": r.kind}
+    if r.date:
         md["dayn"] = int(r.date.strftime("%Y%m%d"))  # Chroma ranges need numbers
-    if r.score is not None:
-        md["score"] = r.score
-    if r.sentiment is not None:
-        md["sentiment"] = r.sentiment
-    if r.themes:
-        md["themes"] = list(r.themes)
     for k, v in r.segments.items():
         md[f"seg:{k}"] = v
     return md
@@ -226,9 +222,7 @@ class VectorStore:
         self._collection = col
         return col
 
-    def upsert(
-        self, records: Sequence[Record], vectors: np.ndarray, polarities: Sequence[int]
-    ) -> None:
+    def upsert(self, records: Sequence[Record], vectors: np.ndarray) -> None:
         col = self.collection()
         for start in range(0, len(records), WRITE_BATCH):
             chunk = records[start : start + WRITE_BATCH]
@@ -237,10 +231,7 @@ class VectorStore:
                     ids=[r.id for r in chunk],
                     embeddings=vectors[start : start + len(chunk)],
                     documents=[r.text for r in chunk],
-                    metadatas=[
-                        _metadata(r, p)
-                        for r, p in zip(chunk, polarities[start : start + len(chunk)], strict=True)
-                    ],
+                    metadatas=[_metadata(r) for r in chunk],
                 )
             except Exception as exc:
                 raise self._error(

@@ -281,7 +281,7 @@ def test_new_taxonomy_rethemes_every_record_without_embedding_them_again(
     assert "couriers" in themes["s.csv:2"]  # "the courier never called"
     col = VectorStore(custom, counting.model_id, counting.dim).collection(create=False)
     got = col.get(ids=["s.csv:2"], include=["metadatas", "embeddings"])
-    assert "couriers" in got["metadatas"][0]["themes"]
+    assert "themes" not in got["metadatas"][0]  # themes are counted from the catalog alone
     again = get_embedder(custom).embed([ROWS[1][2]])[0]
     assert float(np.dot(got["embeddings"][0], again)) > 0.999  # the vector itself is kept
 
@@ -326,15 +326,13 @@ def test_a_new_reading_version_rereads_stored_records_without_embedding_them(
     e = get_embedder(settings)
     col = VectorStore(settings, e.model_id, e.dim).collection(create=False)
     ids = [f"s.csv:{i}" for i, _, _ in UPGRADE_ROWS]
-    got = col.get(ids=ids, include=["metadatas", "embeddings"])
+    got = col.get(ids=ids, include=["embeddings"])
     order = [got["ids"].index(i) for i in ids]
     vectors = np.array([got["embeddings"][k] for k in order])
-    stored_polarity = [got["metadatas"][k]["polarity"] for k in order]
     want = read_many([t for _, _, t in UPGRADE_ROWS], vectors, names=("North", "South"))
     cat = Catalog(settings.catalog_path)
     after = {r["id"]: (r["polarity"], r["intent"]) for r in cat.rows()}
     cat.close()
     assert after == {i: (w.polarity, w.intent) for i, w in zip(ids, want, strict=True)}
-    assert stored_polarity == [w.polarity for w in want]
     assert after != before  # the sarcastic "Great, another delay ... thanks" now reads negative
     assert after["s.csv:1"] == (-1, "complaint")
