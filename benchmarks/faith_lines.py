@@ -33,6 +33,9 @@ class LineContext:
     listed: list[tuple[object, str]] = field(default_factory=list)
     line_no: int = 0
     gap_lines: int = 0  # numbered perception-gap lines met so far
+    praise: tuple[np.ndarray, int] | None = None  # positive verbatims in scope, topics' base
+    praise_themes: bool = False  # "Of them:": the lines are the asked themes, not topics
+    praised: list[int] = field(default_factory=list)  # counts of the praise lines so far
 
     def where(self, what: str) -> str:
         return f"line {self.line_no}: {what}"
@@ -234,6 +237,74 @@ def no_figures(ctx: LineContext, m: re.Match[str]) -> None:
     """Lines that state no figure of their own (segment lists, the method note)."""
 
 
+def praise_header(ctx: LineContext, m: re.Match[str]) -> None:
+    """ "411 of 1,032 verbatims (39.8%) are positive. What they praise most:"."""
+    ctx.scope_words(m)
+    scope = ctx.view.scope(ctx.scope)
+    pos = scope & (ctx.view.polarity > 0)
+    k = int(pos.sum())
+    ctx.count("verbatims in scope", m.group("n"), int(scope.sum()))
+    ctx.count("positive verbatims", m.group("k"), k)
+    ctx.pct("share positive", m.group("pct"), k, int(scope.sum()))
+    sample = m.group("sample")
+    if sample is not None:  # an evenly spaced sample of the positive verbatims was clustered
+        ctx.figure("sample size", 0 < as_int(sample) < k, sample, f"fewer than {k:,}")
+    ctx.praise = (pos, as_int(sample) if sample is not None else k)
+    ctx.praise_themes = m.group(0).endswith("Of them:")
+    ctx.praised = []
+
+
+def praise_item(ctx: LineContext, m: re.Match[str]) -> None:
+    """A theme's positive verbatims (recounted), or a topic named from their words: its count
+    is the answer's own clustering, so it is bounded (within the positive verbatims, all the
+    topics together too), its share recomputed, and each quote must be a positive verbatim in
+    scope that uses the topic's words."""
+    if ctx.praise is None:
+        ctx.verdict.add("figure", ctx.where("praise item"), False, "no header line before")
+        return
+    pos, base = ctx.praise
+    label, k = m.group("label"), as_int(m.group("k"))
+    ctx.pct(f"'{label}' share of positive verbatims", m.group("pct"), k, base)
+    if ctx.praise_themes:
+        theme = _theme(ctx, label)
+        if theme is None:
+            return
+        tm = pos & ctx.view.theme(theme)
+        ctx.count(f"positive verbatims raising '{theme}'", m.group("k"), int(tm.sum()))
+        ctx.support(m.group("refs"), tm, f"positive '{theme}' verbatims")
+        return
+    ctx.praised.append(k)
+    total = sum(ctx.praised)
+    ctx.figure(f"'{label}' within the positive verbatims", total <= base, total, f"<= {base:,}")
+    ctx.support(m.group("refs"), pos, "the positive verbatims in scope")
+    words = [w for w in re.findall(r"[a-z0-9]+", label.lower()) if len(w) > 1]
+    for n in (int(x) for x in REF.findall(m.group("refs"))):
+        c = ctx.cites.get(n)
+        if c is None:
+            continue
+        text = str(c.get("text", "")).lower()
+        ok = all(re.search(rf"\b{re.escape(w)}", text) for w in words)
+        ctx.verdict.add(
+            "support", ctx.where(f"[{n}] uses '{label}'"), ok, "" if ok else "quote lacks the words"
+        )
+
+
+def praise_rest(ctx: LineContext, m: re.Match[str]) -> None:
+    if ctx.praise is None:
+        ctx.verdict.add("figure", ctx.where("praise rest"), False, "no header line before")
+        return
+    _, base = ctx.praise
+    printed = float(m.group("pct").rstrip("%"))
+    most = 100 * (base - sum(ctx.praised)) / base if base else 0.0
+    ok = printed > 50 and printed <= most + 0.05
+    ctx.figure("share in no named topic", ok, m.group("pct"), f"> 50% and <= {most:.2f}%")
+
+
+def praise_closest(ctx: LineContext, m: re.Match[str]) -> None:
+    pos = ctx.praise[0] if ctx.praise else ctx.view.scope(ctx.scope) & (ctx.view.polarity > 0)
+    ctx.support(m.group("refs"), pos, "the positive verbatims in scope")
+
+
 PART = re.compile(
     rf"(?P<value>.+?) (?P<share>[\d.]+)% \((?P<k>{NUM})/(?P<n>{NUM})\) ?(?P<refs>{REFS})"
 )
@@ -291,6 +362,25 @@ RULES: list[Rule] = [
     ),
     (re.compile(rf"^Not enough evidence: no {SCOPE} are indexed\.$"), none_indexed),
     (re.compile(rf"^Internal reports on this: (?P<refs>{REFS})\.$"), metric_refs),
+    (
+        re.compile(
+            rf"^(?P<k>{NUM}) of (?P<n>{NUM}) {SCOPE} \((?P<pct>{PCT})\) are positive\.(?: What "
+            r"they praise most, in their own words(?: \(an evenly spaced sample of "
+            rf"(?P<sample>{NUM}) of them\))?:| "
+            r"Too few of them share distinctive words to name what they praise\.| Of them:| "
+            r"None of them raises that theme\.)$"
+        ),
+        praise_header,
+    ),
+    (
+        re.compile(
+            rf"^- (?P<label>.+?): (?P<k>{NUM}) \((?P<pct>{PCT}) of(?P<sampled> the sampled)? "
+            rf"positive verbatims\) ?(?P<refs>{REFS})$"
+        ),
+        praise_item,
+    ),
+    (re.compile(rf"^(?P<pct>{PCT}) of them fall in no named topic: .*$"), praise_rest),
+    (re.compile(rf"^Closest positive verbatims: (?P<refs>{REFS})\.$"), praise_closest),
     (re.compile(r"^No verbatims have the segment .*\. Known segments: .*\.$"), no_figures),
     (re.compile(r"^Counts cover every matching record in the index; .*"), no_figures),
 ]

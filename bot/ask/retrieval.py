@@ -155,7 +155,7 @@ def _dense(
     return {int(i): float(sims[i]) for i in top if mask[i]}
 
 
-def _stored(
+def stored_rows(
     corpus: Corpus, store: VectorStore, vectors: np.ndarray | None, idx: np.ndarray
 ) -> np.ndarray | None:
     """The stored vectors of these records: from memory, else from Chroma by id."""
@@ -226,12 +226,12 @@ def search(
         # Rocchio: the question moved towards its own best hits, then dense search again (on
         # the HNSW path: their stored vectors by id, and one more pool query)
         first = np.array(sorted(fused, key=lambda x: (-fused[x], x))[:m], dtype=np.int64)
-        fb = _stored(corpus, store, vectors, first)
+        fb = stored_rows(corpus, store, vectors, first)
         if fb is not None and len(fb):
             v = qvec + float(LEVERS["prf_weight"]) * np.asarray(fb, np.float32).mean(0)
             moved = _dense(corpus, store, vectors, v / np.linalg.norm(v), filters, mask)
             ids = np.fromiter(moved, dtype=np.int64, count=len(moved))
-            own = _stored(corpus, store, vectors, ids) if len(ids) else None
+            own = stored_rows(corpus, store, vectors, ids) if len(ids) else None
             if own is not None:
                 fused = _fuse(moved, lexical)
                 # a hit's similarity stays the question's own: "is anything close?" is judged

@@ -13,8 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from bot.analysis.praise import praise_topics
 from bot.analysis.stats import Z95, two_prop_z
 from bot.analysis.trends import ThemeChange, period_changes, periods
+from bot.ask.retrieval import stored_rows
 from bot.citations import CitationBook, Hit, pct, refs, scope_label
 from bot.filters import Filters
 from ingest.errors import CxbotError
@@ -227,7 +229,9 @@ def trend_lines(
 def praise_lines(
     index: Index, u: Understanding, book: CitationBook, qvec: np.ndarray, lines: list[str]
 ) -> bool:
-    """What customers like: the themes of positive verbatims, most raised first."""
+    """What customers like. The themes are complaint-shaped, so unless the question names
+    one, the positive verbatims' own topics are listed (`bot.analysis.praise`), most raised
+    first, each with the quotes closest to it."""
     corpus = index.corpus()
     f = u.filters
     scope = f.mask(corpus)
@@ -240,29 +244,45 @@ def praise_lines(
             f"Not enough evidence: none of the {n:,} {who}verbatims{when} reads as positive."
         )
         return False
-    counts = sorted(
-        (
-            (int((pos & m).sum()), t)
-            for t, m in corpus.themes.items()
-            if not f.themes or t in f.themes
-        ),
-        reverse=True,
-    )
-    counts = [(k, t) for k, t in counts if k][: u.top_n or DEFAULT_LINES]
+    head = f"{n_pos:,} of {n:,} {who}verbatims{when} ({pct(n_pos, n)}) are positive."
     pf = copy.deepcopy(f)
     pf.polarity = 1
-    lines.append(
-        f"{n_pos:,} of {n:,} {who}verbatims{when} ({pct(n_pos, n)}) are positive. "
-        + ("What they praise most:" if counts else "None of them raises a known theme.")
-    )
-    for k, t in counts:
-        hits = index.search(u.question + " " + index.label(t), pf, k=6, theme_filter=[t], qvec=qvec)
-        hits = [h for h in hits if corpus.polarity[h.idx] > 0]
-        cited = book.cite(hits, 2)
-        lines.append(
-            f"- {index.label(t)}: {k:,} ({pct(k, n_pos)} of positive verbatims) {refs(cited)}"
+    limit = u.top_n or DEFAULT_LINES
+    if f.themes:
+        _praised_themes(index, u, book, qvec, lines, pos, n_pos, pf, head, limit)
+    else:
+        store = index.store
+        vectors = corpus.vectors(store, store.settings.dense_in_memory_max)
+        found = praise_topics(
+            corpus, pos, scope, lambda idx: stored_rows(corpus, store, vectors, idx)
         )
-    if not counts or len(book.items) < 2:
+        topics = found.topics[:limit] if found else []
+        if not topics:
+            lines.append(
+                head + " Too few of them share distinctive words to name what they praise."
+            )
+        elif found and found.clustered < found.total:
+            lines.append(
+                head + " What they praise most, in their own words (an evenly spaced sample "
+                f"of {found.clustered:,} of them):"
+            )
+        else:
+            lines.append(head + " What they praise most, in their own words:")
+        if found and topics:
+            base = found.clustered
+            of = "of" if base == n_pos else "of the sampled"
+            for t in topics:
+                cited = book.cite([Hit(i, corpus.ids[i], 1.0) for i in t.examples], 2)
+                lines.append(
+                    f"- {t.label}: {t.k:,} ({pct(t.k, base)} {of} positive verbatims) {refs(cited)}"
+                )
+            rest = base - sum(t.k for t in found.topics)
+            if rest * 2 > base:
+                lines.append(
+                    f"{pct(rest, base)} of them fall in no named topic: thanks or praise in "
+                    "general, or topics too small to list."
+                )
+    if len(book.items) < 2:
         hits = [
             h for h in index.search(u.question, pf, k=6, qvec=qvec) if corpus.polarity[h.idx] > 0
         ]
@@ -270,6 +290,35 @@ def praise_lines(
         if cited:
             lines.append(f"Closest positive verbatims: {refs(cited)}.")
     return True
+
+
+def _praised_themes(
+    index: Index,
+    u: Understanding,
+    book: CitationBook,
+    qvec: np.ndarray,
+    lines: list[str],
+    pos: np.ndarray,
+    n_pos: int,
+    pf: Filters,
+    head: str,
+    limit: int,
+) -> None:
+    """ "What do customers like about delivery?": the named themes' positive verbatims."""
+    corpus = index.corpus()
+    counts = sorted(
+        ((int((pos & corpus.themes[t]).sum()), t) for t in u.filters.themes if t in corpus.themes),
+        reverse=True,
+    )
+    counts = [(k, t) for k, t in counts if k][:limit]
+    lines.append(head + (" Of them:" if counts else " None of them raises that theme."))
+    for k, t in counts:
+        hits = index.search(u.question + " " + index.label(t), pf, k=6, theme_filter=[t], qvec=qvec)
+        hits = [h for h in hits if corpus.polarity[h.idx] > 0]
+        cited = book.cite(hits, 2)
+        lines.append(
+            f"- {index.label(t)}: {k:,} ({pct(k, n_pos)} of positive verbatims) {refs(cited)}"
+        )
 
 
 def segment_rank_lines(

@@ -53,6 +53,26 @@ def test_fabricated_citation_and_wrong_figure_are_caught(
     assert checker.check(doc).unverified
 
 
+def test_praise_answers_are_checked_and_a_padded_topic_is_caught(
+    demo_engine: Engine, demo_settings: Settings
+) -> None:
+    checker = Checker(demo_settings, demo_engine)
+    doc = as_json(demo_engine, "What do customers love?")
+    verdict = checker.check(doc)
+    assert verdict.faithful and not verdict.unverified, verdict.text()
+    header = doc["answer"].splitlines()[0]
+    k = int(header.split(" of ")[0].replace(",", ""))
+    bad = copy.deepcopy(doc)  # a topic claiming more positive verbatims than there are
+    bad["answer"] = re.sub(
+        r"^(- [^:]+): \d[\d,]*", lambda m: f"{m.group(1)}: {k + 1:,}", bad["answer"], 1, re.M
+    )
+    assert not checker.check(bad).faithful
+    renamed = copy.deepcopy(doc)  # a name its quotes do not bear out
+    renamed["answer"] = re.sub(r"^- [^:]+:", "- Zebra crossings:", renamed["answer"], 1, re.M)
+    failed = checker.check(renamed).failures
+    assert [c.kind for c in failed] and {c.kind for c in failed} == {"support"}, failed
+
+
 def test_score_side_of_a_gap_is_recounted_and_tampering_caught(
     demo_engine: Engine, demo_settings: Settings
 ) -> None:

@@ -92,7 +92,9 @@ def test_trend_on_a_named_theme_reports_it_even_within_noise(demo_engine: Engine
     assert any(ln.startswith("- Billing, fees and refunds:") for ln in items(a.answer))
 
 
-def test_praise_counts_themes_of_positive_verbatims(demo_engine: Engine) -> None:
+def test_praise_names_what_positive_verbatims_talk_about(demo_engine: Engine) -> None:
+    """Not the complaint-shaped themes ("Lost or damaged items" for "well packed"): topics
+    named from the positive verbatims' own words, each counted and quoted."""
     a = demo_engine.ask("What do app customers like about us?")
     assert a.extra["intent"] == "praise" and a.filters["sentiment"] == "positive"
     c = demo_engine.corpus()
@@ -101,6 +103,17 @@ def test_praise_counts_themes_of_positive_verbatims(demo_engine: Engine) -> None
     assert a.answer.startswith(f"{int(pos.sum()):,} of {int(app.sum()):,} app verbatims")
     quoted = [cit for cit in a.citations if cit.kind == "verbatim"]
     assert quoted and all(c.polarity[c.index[cit.id]] > 0 for cit in quoted)
+    lines = items(a.answer)
+    assert len(lines) >= 2
+    labels = {demo_engine.label(t) for t in c.themes}
+    counts = []
+    for ln in lines:
+        label, rest = ln[2:].split(": ", 1)
+        assert label not in labels  # a complaint theme is not what they praise
+        counts.append(int(rest.split()[0].replace(",", "")))
+        quotes = [a.citations[int(n) - 1].text.lower() for n in re.findall(r"\[(\d+)\]", ln)]
+        assert quotes and any(label.split()[-1].lower() in q for q in quotes), ln
+    assert counts == sorted(counts, reverse=True) and sum(counts) <= int(pos.sum())
 
 
 def test_which_region_ranks_segments_by_share(demo_engine: Engine) -> None:
