@@ -70,6 +70,7 @@ class Ctx:
     workdir: Path
     results: dict[str, Any] = field(default_factory=dict)
     t0: float = field(default_factory=time.perf_counter)
+    keep: bool = False  # --keep: the largest scale point's index stays too (for a re-query)
 
     @property
     def log(self) -> Path:

@@ -65,7 +65,11 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--scale-1m", action="store_true", help="add the 1,000,000-record point (long)")
     p.add_argument("--only", default="", help="comma-separated: " + ",".join(n for n, _ in BENCHES))
     p.add_argument("--workdir", type=Path, help="scratch directory (default: a new temp dir)")
-    p.add_argument("--keep", action="store_true", help="keep the scratch directory")
+    p.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the scratch directory, with the largest scale point's index",
+    )
     p.add_argument(
         "--out", type=Path, default=ROOT / "docs" / "benchmarks.md", help="the page to rewrite"
     )
@@ -89,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     cfg = Config.make(args.quick, args.scale_1m)
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="cxbot-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
-    ctx = Ctx(cfg, workdir)
+    ctx = Ctx(cfg, workdir, keep=args.keep)
     meta = machine_info()
     meta["command"] = " ".join(
         ["python -m benchmarks.run", *(argv if argv is not None else sys.argv[1:])]

@@ -239,7 +239,8 @@ def run(ctx: Ctx) -> dict[str, Any]:
             ctx.say(f"scale: {exc}; larger points skipped")
             break
         finally:
-            shutil.rmtree(data, ignore_errors=True)
+            if not (ctx.keep and n == cfg.scale_points[-1]):  # smaller points: disk back
+                shutil.rmtree(data, ignore_errors=True)
     return {"points": points}
 
 
