@@ -64,11 +64,17 @@ def test_praise_answers_are_checked_and_a_padded_topic_is_caught(
     k = int(header.split(" of ")[0].replace(",", ""))
     bad = copy.deepcopy(doc)  # a topic claiming more positive verbatims than there are
     bad["answer"] = re.sub(
-        r"^(- [^:]+): \d[\d,]*", lambda m: f"{m.group(1)}: {k + 1:,}", bad["answer"], 1, re.M
+        r"^(- [^:]+): \d[\d,]*",
+        lambda m: f"{m.group(1)}: {k + 1:,}",
+        bad["answer"],
+        count=1,
+        flags=re.M,
     )
     assert not checker.check(bad).faithful
     renamed = copy.deepcopy(doc)  # a name its quotes do not bear out
-    renamed["answer"] = re.sub(r"^- [^:]+:", "- Zebra crossings:", renamed["answer"], 1, re.M)
+    renamed["answer"] = re.sub(
+        r"^- [^:]+:", "- Zebra crossings:", renamed["answer"], count=1, flags=re.M
+    )
     failed = checker.check(renamed).failures
     assert [c.kind for c in failed] and {c.kind for c in failed} == {"support"}, failed
 
