@@ -660,14 +660,14 @@ def detect_themes(
     picked = []
     for n, sc in sorted(named.items(), key=lambda x: -x[1]):
         theme = assigner.taxonomy.themes[n]
-        if _norm(theme.label) in _norm(question):
+        if _norm(theme.label) in _norm(bare):  # "Dresses" the class is not the theme "Dress"
             named[n] = max(sc, 1.0)
             picked.append(n)
             continue
         if sc < threshold or not topical:
             continue
         if theme.discovered:
-            q_stems = q_stems if q_stems is not None else _stems(question)
+            q_stems = q_stems if q_stems is not None else _stems(bare)
             if sc < (theme.threshold or threshold) or not q_stems & _stems(theme.description):
                 continue
         picked.append(n)

@@ -183,3 +183,39 @@ def test_three_sides_each_get_a_quote_on_every_row(engine: Engine) -> None:
     assert rows
     for ln in rows:
         assert len(re.findall(r"\[\d+\]", ln)) == 3, ln
+
+
+def test_a_segment_value_is_not_also_the_theme_it_contains(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """Discovery on clothing reviews names a theme "Dress"; "issues with dresses" names the
+    class Dresses, and is then about every theme among dresses, not that theme alone."""
+    root = tmp_path_factory.mktemp("dress")
+    taxonomy = root / "taxonomy.yaml"
+    taxonomy.write_text(
+        "themes:\n"
+        "  fit:\n"
+        "    label: Dress\n"
+        "    description: The dress itself, its fit, fabric and look.\n"
+        "    keywords: ['\\bdress']\n"
+        "  thin:\n"
+        "    label: Thin fabric\n"
+        "    description: The fabric is thin, sheer or cheap.\n"
+        "    keywords: ['\\bthin\\b']\n",
+        encoding="utf-8",
+    )
+    path = root / "feedback.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["id", "comment", "department"])
+        for n in range(40):
+            dept = ("Dresses", "Tops")[n % 2]
+            w.writerow([n, f"{TEXTS[3]} (order {n})" if dept == "Dresses" else TEXTS[4], dept])
+    s = make_settings(root / "data", taxonomy_path=taxonomy, discover_above=1.0)
+    spec = SourceSpec(kind="survey", path=str(path), columns={"segments": ["department"]})
+    run_ingest([Job(spec)], s)
+    e = Engine(s)
+    u = e.understand("What are the top 3 complaints about dresses?")
+    assert u.filters.segments == {"department": ["Dresses"]}
+    assert u.intent == "rank" and u.filters.themes == []
+    assert e.understand("Any complaints about the dress?").filters.themes == ["fit"]
