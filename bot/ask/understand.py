@@ -42,7 +42,8 @@ GAP_WORDS = re.compile(
     r"line up with|at odds|stats? say|numbers say|metrics? say|reality|really feel|"
     r"mismatch\w*|discrepan\w*|disconnect\w*|different (story|picture)|overstat\w*|"
     r"understat\w*|on paper|tell(ing)? the truth|out of (step|line|sync)|blind spots?|"
-    r"sugar[- ]?coat\w*|rosier|too rosy)\b",
+    r"sugar[- ]?coat\w*|rosier|too rosy|(stats?|statistics|numbers|data|figures|metrics?|"
+    r"reports?|kpis?) (suggest|indicate|imply)\w*)\b",
     re.I,
 )
 # "vs" is a gap only next to a metric ("on-time rate vs what customers say"); between two
@@ -51,7 +52,7 @@ VERSUS = re.compile(r"\b(versus|vs\.?|against)\b", re.I)
 # "Do our KPIs match what customers tell us?": a gap when a metric is named next to it
 GAP_SOFT = re.compile(
     r"\b(match\w*|align\w*|reflect\w*|consistent|square with|back(s|ed)? up|confirm\w*|agree\w*|"
-    r"see it (that way|the same)|buy (it|that)|"
+    r"see it (that way|the same)|buy (it|that)|line up|"
     r"same story|tell the same)\b",
     re.I,
 )
@@ -78,7 +79,7 @@ CONTRAST = re.compile(
 )
 METRIC_WORDS = re.compile(
     r"\b(stats?|statistics|metrics?|kpis?|numbers|report(s|ed)?|targets?|"
-    r"on[- ]time|rates?|scores?)\b",
+    r"on[- ]time|rates?|scores?)\b|\b\d+\.\d+ ?%",
     re.I,
 )
 COMPLAINT_WORDS = re.compile(
@@ -94,6 +95,8 @@ COMPLAINT_WORDS = re.compile(
 PROPORTION = re.compile(
     r"(\bwhat ?%|\d+ ?%|%\s+of\b|\bpercent\w*|\bproportion\b|\bfraction\b|\bportion\b|"
     r"\bratio\b|\bslice\b|\bchunk\b|\bmajority\b|\bminority\b|\bhow many of\b|"
+    r"\b(more|less|fewer) than (half|a third|a quarter)\b|\bhalf of\b|"
+    r"\bshare\s+(negative|positive|unhappy|happy|detractors|promoters)\b|"
     r"\bhow much of\b|\bwhat part\b|\bout of (every|all|\d+)\b|\bone in \w+\b|"
     r"\b(what|the|a|which|our|their|bigger|larger|smaller)\s+(\w+\s+)?share\b|\bshare of\b|"
     r"\bhow (big|large|small) (is|are)\b|\b(are|were|is) (most|more than half|the majority)\b|"
@@ -161,7 +164,8 @@ MAX_TOP_N = 10
 # "list the five issues", "which 3 issues", "quote me three customers": a number before what
 # is listed ("1 or 2 star reviews" is a rating, not a count)
 N_ITEMS = re.compile(
-    r"\b(\d{1,2}|" + "|".join(_NUMBERS) + r")\s+(?!stars?\b)(\w+\s+)?(issues|complaints|"
+    r"\b(\d{1,2}|" + "|".join(_NUMBERS) + r")\s+(?!stars?\b)"
+    r"((?!(?:are|is|was|were|do|does|did|of|has|have)\b)\w+\s+)?(issues|complaints|"
     r"problems|things|themes|topics|pain ?points|gripes|frustrations|reasons|areas|examples|"
     r"quotes|tweets|reviews|comments|verbatims|customers|praises|positives|drivers)\b",
     re.I,
@@ -176,6 +180,8 @@ TOP_ONE = re.compile(
 def find_top_n(question: str) -> int | None:
     """'top five', 'top 3', 'the 4 biggest': how many lines a ranked answer should have."""
     m = TOP_N.search(question) or N_ITEMS.search(question)
+    if m and re.search(r"\b(which|what) one\s*$", question[: m.end(1)], re.I):
+        m = None  # "which one are customers more unhappy with": not a count of one
     if not m:
         return 1 if TOP_ONE.search(question) else None
     word = (m.group(1) or m.group(2)).lower()
@@ -190,6 +196,12 @@ PRAISE_WORDS = re.compile(
     r"glowing|kudos|shout[- ]?outs?|fans?|adore\w*|thrilled|grateful|positives|wins?|"
     r"bright spots?|highlights?|getting right|doing right|going right|works? well|winning|"
     r"good news|coming back|come back|loyal\w*)\b",
+    re.I,
+)
+# "what are customers NOT happy about?", "what don't they like": the complaints
+NOT_PRAISE = re.compile(
+    r"(\bnot(?! only)|n't|\bnever|\bno longer)\s+(\w+\s+){0,3}?"
+    r"(happy|like|love|enjoy|satisfied|pleased|impressed|keen)\b",
     re.I,
 )
 COMPARE_WORDS = re.compile(
@@ -218,7 +230,8 @@ TREND_WORDS = re.compile(
     r"since last|climb\w*|calm\w* down|pick(ed|ing)? up|pop(ping|ped)? up|downhill|"
     r"deteriorat\w*|slipp\w*|better or worse|week on week|trajector\w*|momentum|creep\w*|"
     r"crept|slid(e|es|ing)?|sour(ed|ing)?|tail\w* off|fall(ing|en)? off|uptick|downtick|"
-    r"hold(ing)? steady|steady|heating up|cooling)\b",
+    r"hold(ing)? steady|steady|heating up|cooling|on the (up|rise|increase)|blowing up|"
+    r"(vs\.?|versus|than|compared (to|with)) (earlier|before)|first half\b.*\bsecond half)\b",
     re.I,
 )
 JARGON_TREND = re.compile(r"\b(WoW|MoM|QoQ|YoY)\b")  # case matters: "wow" is not a trend
@@ -229,14 +242,16 @@ SCORE_WORDS = (
 SCORE_RE = re.compile(r"\b" + SCORE_WORDS + r"\b", re.I)
 # with a score named: what moves it ("what hurts our NPS", "pulling our rating down")
 DRIVER_VERBS = re.compile(
-    r"\b(driv\w*|impact\w*|what moves|moves?|moving|costs?|costing|hurts?|hurting|drag\w*|"
+    r"\b(driv\w*|impact\w*|effects? on|what moves|moves?|moving|costs?|costing|hurts?|"
+    r"hurting|drag\w*|"
     r"pull\w*|lower\w*|rais\w*|boost\w*|improv\w*|affect\w*|explain\w*|influenc\w*|"
     r"contribut\w*|behind|caus\w*|reasons?|weigh\w*|damag\w*|lift\w*|separat\w*|"
     r"distinguish\w*|sets? apart|differentiat\w*|push\w*|dent\w*|tank\w*|sink\w*|"
     r"suppress\w*|depress\w*|levers?|move the needle|biggest difference|matters? most|"
     r"key factors?|determin\w*|predict\w*|correlat\w*|linked to|associated with|tied to|"
     r"knock\w*|fix(ed|ing)? first|should (we|i) fix|fix one thing|hand in hand|"
-    r"go(es)? (together )?with|come(s)? with|accompan\w*|coincid\w*)\b",
+    r"go(es)? (together )?with|come(s)? with|accompan\w*|coincid\w*|"
+    r"makes? (the |our |my |it )?(\w+ )?(go )?(down|drop|fall|low)|bring\w* (\w+ )?down)\b",
     re.I,
 )
 WHY_LOW = re.compile(
@@ -301,7 +316,9 @@ WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 FEW_DAYS = re.compile(r"\b(?:last|past|previous)\s+(few|couple( of)?|several)\s+(day|week)s?\b")
 MONTHS = {m: i for i, m in enumerate(MONTH_NAMES, start=1)}
 MONTH_RE = re.compile(
-    r"\b(in|during|for|since)?\s*(" + "|".join(MONTHS) + r"|jan|feb|mar|apr|"
+    r"\b((?:since|from) (?:the )?(?:start|beginning) of|in|during|for|since)?\s*("
+    + "|".join(MONTHS)
+    + r"|jan|feb|mar|apr|"
     r"jun|jul|aug|sep|sept|oct|nov|dec)\b\.?\s*(\d{4})?",
     re.I,
 )
@@ -543,7 +560,7 @@ def find_period(question: str, anchor: date | None) -> tuple[date | None, date |
         )
         start = date(year, month, 1)
         end = date(year + (month == 12), month % 12 + 1, 1) - timedelta(days=1)
-        if m.group(1) and m.group(1).lower() == "since":
+        if m.group(1) and m.group(1).lower().startswith(("since", "from")):
             return start, None, m.group(0).strip()
         return start, end, m.group(0).strip()
     return None, None, None
@@ -687,7 +704,7 @@ def _segment_key_named(question: str, corpus: Corpus) -> str | None:
         m.group(1).lower()
         for m in re.finditer(
             r"\b(?:by|per|across|each|rank|wh?ich of (?:our|the)|what of (?:our|the))\s+"
-            r"(?:the |our |all )?(\w+)",
+            r"(?:the |our |all )?(?:(?:\d+|" + "|".join(_NUMBERS) + r") )?(\w+)",
             question,
             re.I,
         )
@@ -706,9 +723,13 @@ def _segment_key_named(question: str, corpus: Corpus) -> str | None:
 def _pick_intent(
     question: str, filters: Filters, corpus: Corpus, top_n: int | None
 ) -> tuple[Intent, Comparison | None, str | None]:
-    """The answer shape. Order matters: the most specific shapes are tried first."""
-    q = question
+    """The answer shape. Order matters: the most specific shapes are tried first. The cues
+    are read with the named segment values taken out: a department called "Trend" asks for
+    no trend."""
     named = [(k, v) for k, vs in filters.segments.items() if k != "(unknown)" for v in vs]
+    q = question
+    for _, v in named:
+        q = re.sub(r"\b" + re.escape(v) + r"\b", "these", q, flags=re.I)
     metrics = bool(METRIC_WORDS.search(q))
     if is_driver_question(q):
         return "drivers", None, None
@@ -758,7 +779,13 @@ def _pick_intent(
     rank_key = _segment_key_named(q, corpus)
     if rank_key and rank_key not in by_key and (RANK_WORDS.search(q) or COMPLAINT_WORDS.search(q)):
         return "rank", None, rank_key
-    if asks_share(q) or (SHARE_WORDS.search(q) and not filters.themes):
+    # "how many tweets complain about the cabin crew": a count of a topic, not a share
+    after = re.search(r"\b(?:about|with|over|regarding)\b(.*)", q, re.I)
+    about = bool(after) and any(
+        not (COMPLAINT_WORDS.fullmatch(t) or STATE_WORDS.fullmatch(t))
+        for t in topic_terms(after.group(1) if after else "", [v for _, v in named])
+    )
+    if asks_share(q) or (SHARE_WORDS.search(q) and not filters.themes and not about):
         return "share", None, None
     if COUNT_WORDS.search(q) and (
         filters.themes or (MENTION_WORDS.search(q) and topic_terms(q, [v for _, v in named]))
@@ -770,11 +797,11 @@ def _pick_intent(
     )
     if (asks_examples or (EXAMPLE_SOFT.search(q) and not praise)) and not RANK_WORDS.search(q):
         return "examples", None, None
-    complaint = COMPLAINT_WORDS.search(q)
+    complaint = COMPLAINT_WORDS.search(q) or NOT_PRAISE.search(q)
     if complaint and not (
         praise
         and re.search(r"\b(love|like|praise|enjoy)", q, re.I)
-        and not re.search(r"\b(least|dislike|not like|don't like)", q, re.I)
+        and not (re.search(r"\b(least|dislike)", q, re.I) or NOT_PRAISE.search(q))
     ):
         return "rank", None, None
     if praise:
@@ -784,6 +811,22 @@ def _pick_intent(
     ):
         return "rank", None, None
     return "general", None, None
+
+
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(])")
+
+
+def asked_part(question: str) -> str:
+    """In a message with context before the ask ("The board meets Thursday... Which airline
+    gets the most negative tweets?"), the sentences that ask: those ending in a question
+    mark, else the last one. The shape is read from them first, so the context's words
+    ("benchmark", "improved dramatically") do not decide it; segments and periods still
+    come from the whole message."""
+    parts = [p.strip() for p in SENTENCE_END.split(question.strip()) if p.strip()]
+    if len(parts) < 2:
+        return question
+    asks = [p for p in parts if p.endswith("?")]
+    return " ".join(asks) if asks else parts[-1]
 
 
 def understand(
@@ -812,6 +855,12 @@ def understand(
     filters.themes, theme_scores = detect_themes(question, qvec, assigner, names=named)
     top_n = find_top_n(question)
     intent, compare, rank_key = _pick_intent(question, filters, corpus, top_n)
+    ask = asked_part(question)
+    if ask != question and intent not in ("gap", "drivers"):
+        # a metric or score named in the context still makes a gap or a drivers question
+        asked = _pick_intent(ask, filters, corpus, top_n)
+        if asked[0] != "general":
+            intent, compare, rank_key = asked
     if intent == "general":
         guess, _ = intent_by_example(qvec, assigner.embedder)
         if guess in ("rank", "trend", "praise", "drivers", "share", "examples", "gap"):

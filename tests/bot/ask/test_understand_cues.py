@@ -219,3 +219,71 @@ def test_a_segment_value_is_not_also_the_theme_it_contains(
     assert u.filters.segments == {"department": ["Dresses"]}
     assert u.intent == "rank" and u.filters.themes == []
     assert e.understand("Any complaints about the dress?").filters.themes == ["fit"]
+
+
+@pytest.mark.parametrize(
+    ("question", "intent"),
+    [
+        # a negated praise word asks for the complaints
+        ("I don't suppose you could tell me what customers are NOT happy about?", "rank"),
+        ("What don't Delta flyers like?", "rank"),
+        # context before the ask: the asking sentence decides the shape
+        (
+            "We are renegotiating the crew training contract and the vendor calls itself the "
+            "industry benchmark, citing Delta. I need one fact for Wednesday. How many "
+            "customers complain about lost bags at Delta?",
+            "count",
+        ),
+        (
+            "Our partner's slides say satisfaction with United 'improved dramatically'. I want "
+            "to see with my own eyes what customers write. Could you paste me a handful of the "
+            "actual comments about United?",
+            "examples",
+        ),
+        # ...but a metric named in the context still makes a gap question
+        (
+            "The official report says Delta is the most punctual. Do the customers agree, or "
+            "do they complain of delays anyway?",
+            "gap",
+        ),
+        (
+            "Official figures say American cancelled 6.41% of flights. Is that reflected in "
+            "what customers say about cancellations?",
+            "gap",
+        ),  # fmt: skip
+        ("are cancellations on the up or what?", "trend"),
+        ("share negative. all airlines.", "share"),
+        ("Is it true that more than half of the comments about United are negative?", "share"),
+        ("For Delta, what makes the rating go down?", "drivers"),
+    ],
+)
+def test_everyday_wordings_get_their_shape(engine: Engine, question: str, intent: str) -> None:
+    assert engine.understand(question).intent == intent
+
+
+def test_which_one_is_not_a_top_one_and_a_month_start_is_a_period(engine: Engine) -> None:
+    u = engine.understand("Dresses versus Knits: which one are customers more unhappy with?")
+    assert u.intent == "compare" and u.top_n is None
+    u = engine.understand("what's rising since start of Oct")
+    assert u.filters.since is not None and u.filters.since.month == 10
+    assert u.filters.until is None
+
+
+def test_a_segment_named_like_an_intent_word_is_only_a_segment(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """A clothing department called "Trend": asking about it asks for no trend."""
+    root = tmp_path_factory.mktemp("trend")
+    path = root / "feedback.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["id", "comment", "department"])
+        for n in range(40):
+            w.writerow([n, f"{TEXTS[3 + n % 2]} (order {n})", ("Trend", "Tops")[n % 2]])
+    s = make_settings(root / "data", discover_above=1.0)
+    spec = SourceSpec(kind="survey", path=str(path), columns={"segments": ["department"]})
+    run_ingest([Job(spec)], s)
+    u = Engine(s).understand(
+        "Please what percentage of reviews in the Trend department are negative?"
+    )
+    assert u.intent == "share" and u.filters.segments == {"department": ["Trend"]}
