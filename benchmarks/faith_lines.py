@@ -237,6 +237,55 @@ def no_figures(ctx: LineContext, m: re.Match[str]) -> None:
     """Lines that state no figure of their own (segment lists, the method note)."""
 
 
+def examples_of(ctx: LineContext, m: re.Match[str]) -> None:
+    """ "Examples of Late or delayed (142 of 1,032 verbatims, 13.8%): [1][2]."."""
+    ctx.scope_words(m)
+    scope = ctx.view.scope(ctx.scope)
+    tm = np.zeros(len(scope), dtype=bool)
+    for label in m.group("label").split(" / "):
+        theme = _theme(ctx, label)
+        if theme is not None:
+            tm |= ctx.view.theme(theme)
+    k, n = int((scope & tm).sum()), int(scope.sum())
+    ctx.count("verbatims in scope", m.group("n"), n)
+    ctx.count("raising the theme", m.group("k"), k)
+    ctx.pct("share raising the theme", m.group("pct"), k, n)
+    ctx.support(m.group("refs"), scope & tm, "the theme's verbatims in scope")
+
+
+def closest_of(ctx: LineContext, m: re.Match[str]) -> None:
+    ctx.scope_words(m)
+    scope = ctx.view.scope(ctx.scope)
+    ctx.count("verbatims in scope", m.group("n"), int(scope.sum()))
+    ctx.support(m.group("refs"), scope, "the verbatims in scope")
+
+
+def words_used(ctx: LineContext, m: re.Match[str]) -> None:
+    """ "'see through': 12 of 4,000 verbatims (0.3%) use these words, 9 of them negative": each
+    word looked for, stemmed as search matches it, recounted over the catalog's texts."""
+    import Stemmer
+
+    stem = Stemmer.Stemmer("english").stemWord
+
+    def stems(text: str) -> set[str]:
+        return {stem(w) for w in re.findall(r"(?u)\b\w\w+\b", text.lower())}
+
+    ctx.scope_words(m)
+    scope = ctx.view.scope(ctx.scope)
+    wanted = stems(m.group("words"))
+    found = np.zeros(len(scope), dtype=bool)
+    for i in np.flatnonzero(scope):
+        found[i] = wanted <= stems(str(ctx.view.rows[i]["text"]))
+    k, n = int(found.sum()), int(scope.sum())
+    neg = int((found & (ctx.view.polarity < 0)).sum())
+    ctx.count("verbatims in scope", m.group("n"), n)
+    ctx.count("using the words", m.group("k"), k)
+    ctx.pct("share using the words", m.group("pct"), k, n)
+    ctx.count("of them negative", m.group("neg"), neg)
+    ctx.pct("negative share of them", m.group("p2"), neg, k)
+    ctx.support(m.group("refs"), found, "the verbatims using the words")
+
+
 def praise_header(ctx: LineContext, m: re.Match[str]) -> None:
     """ "411 of 1,032 verbatims (39.8%) are positive. What they praise most:"."""
     ctx.scope_words(m)
@@ -380,6 +429,21 @@ RULES: list[Rule] = [
         praise_item,
     ),
     (re.compile(rf"^(?P<pct>{PCT}) of them fall in no named topic: .*$"), praise_rest),
+    (
+        re.compile(
+            rf"^Examples of (?P<label>.+?) \((?P<k>{NUM}) of (?P<n>{NUM}) {SCOPE}, "
+            rf"(?P<pct>{PCT})\): (?P<refs>{REFS})\.$"
+        ),
+        examples_of,
+    ),
+    (re.compile(rf"^Closest of (?P<n>{NUM}) {SCOPE}: (?P<refs>{REFS})\.$"), closest_of),
+    (
+        re.compile(
+            rf"^'(?P<words>[^']+)': (?P<k>{NUM}) of (?P<n>{NUM}) {SCOPE} \((?P<pct>{PCT})\) use "
+            rf"these words, (?P<neg>{NUM}) of them negative \((?P<p2>{PCT})\) ?(?P<refs>{REFS})\.$"
+        ),
+        words_used,
+    ),
     (re.compile(rf"^Closest positive verbatims: (?P<refs>{REFS})\.$"), praise_closest),
     (re.compile(r"^No verbatims have the segment .*\. Known segments: .*\.$"), no_figures),
     (re.compile(r"^Counts cover every matching record in the index; .*"), no_figures),

@@ -113,3 +113,26 @@ def test_a_renamed_theme_is_checked_under_its_new_name(
     assert "Parcels that came late" in doc["answer"]
     verdict = Checker(s, engine).check(doc)
     assert verdict.faithful, verdict.text()
+
+
+def test_examples_and_word_counts_are_recounted(
+    demo_engine: Engine, demo_settings: Settings
+) -> None:
+    checker = Checker(demo_settings, demo_engine)
+    for q, start in (
+        ("Show me examples of late deliveries in the North", "Examples of "),
+        ("Show me some comments from app customers", "Across "),
+        ("How many customers mention the sofa?", "'sofa': "),
+    ):
+        doc = as_json(demo_engine, q)
+        assert doc["answer"].startswith(start), doc["answer"]
+        verdict = checker.check(doc)
+        assert verdict.faithful and not verdict.unverified, verdict.text()
+        bad = copy.deepcopy(doc)
+        bad["answer"] = re.sub(  # the line's first count, one more
+            r"(?<![\d.\[])(\d[\d,]*)(?![\d.%\]])",
+            lambda m: f"{int(m.group(1).replace(',', '')) + 1:,}",
+            bad["answer"],
+            count=1,
+        )
+        assert not checker.check(bad).faithful, bad["answer"]
