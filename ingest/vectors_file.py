@@ -46,6 +46,7 @@ CODES, SCALES, RESID, FULL, KEYS = "codes.npy", "scales.npy", "resid.npy", "full
 CHUNK = 50_000  # rows read from Chroma / quantised at a time (bounded ingest memory)
 SCAN_ROWS = 1024  # rows converted to float32 per BLAS call: stays in cache (~4x faster)
 _SCANS_KEPT = 8  # code scores kept per question vector (4 MB each at 1M)
+NEAR_POOL = 4096  # a moved question vector is searched among the question's nearest this many
 
 Fetch = Callable[[Sequence[str]], "np.ndarray | None"]
 
@@ -351,6 +352,27 @@ class VectorFile:
                 cand = np.concatenate([cand, extra])
                 sims = np.concatenate([sims, similarity(self.rows(extra), q)])
         return best(cand, sims, n)
+
+    def top_near(
+        self, qvec: np.ndarray, near: np.ndarray, mask: np.ndarray, n: int, pool: int = NEAR_POOL
+    ) -> dict[int, float]:
+        """The ``n`` records in ``mask`` most similar to ``qvec`` among the ``pool`` closest
+        to ``near`` (whose scan is kept): for a vector moved a little from the question
+        (pseudo-relevance feedback), so a second search costs no scan of every record. Not
+        exact: a record outside the question's own ``pool`` nearest is never found."""
+        q = np.ascontiguousarray(qvec, dtype=np.float32)
+        base = np.where(mask, self.scan(np.ascontiguousarray(near, dtype=np.float32)), -np.inf)
+        count = int(mask.sum())
+        if not count or n <= 0:
+            return {}
+        p = min(count, max(pool, 8 * n))
+        cand = np.argpartition(-base, p - 1)[:p] if p < len(base) else np.flatnonzero(mask)
+        cand = np.sort(cand[np.isfinite(base[cand])])
+        approx = (np.asarray(self.codes[cand], dtype=np.float32) @ q) * self.scales[cand]
+        m = min(len(cand), max(4 * n, n + 256))
+        if m < len(cand):
+            cand = np.sort(cand[np.argpartition(-approx, m - 1)[:m]])
+        return best(cand, similarity(self.rows(cand), q), n)
 
 
 def load(path: Path, n: int) -> VectorFile | None:

@@ -194,3 +194,36 @@ def test_top_is_exact_even_where_int8_codes_cannot_tell_records_apart(tmp_path: 
         want = np.lexsort((np.arange(len(vecs)), -np.round(sims, 9)))[:100]
         assert list(got) == want.tolist()
         assert np.allclose([got[int(i)] for i in want], sims[want], atol=1e-8)
+
+
+def test_a_feedback_moved_vector_finds_what_a_full_scan_finds(tmp_path: Path) -> None:
+    """Pseudo-relevance feedback searches again with the question moved towards its first
+    hits; from the file that search looks only among the question's nearest (no second scan
+    of every record) and must still return what an exact search returns."""
+    rng = np.random.default_rng(7)
+    centres = rng.normal(size=(40, 384)).astype(np.float32)
+    vecs = centres[rng.integers(0, 40, 20_000)] + rng.normal(0, 0.6, (20_000, 384)).astype(
+        np.float32
+    )
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    folder = tmp_path / "dense"
+    folder.mkdir()
+    codes, scales, resid = vectors_file.quantise(vecs)
+    for name, arr in (
+        (vectors_file.FULL, vecs),
+        (vectors_file.CODES, codes),
+        (vectors_file.SCALES, scales),
+        (vectors_file.RESID, resid),
+    ):
+        np.save(folder / name, arr)
+    (folder / vectors_file.INFO).write_text('{"format": 1, "n": 20000, "dim": 384}')
+    vf = vectors_file.load(folder, len(vecs))
+    assert vf is not None
+    for trial in range(6):
+        q = centres[trial] + rng.normal(0, 1.0, 384).astype(np.float32)
+        q /= np.linalg.norm(q)
+        mask = rng.random(len(vecs)) < (1.0 if trial % 2 else 0.3)
+        first = list(vf.top(q, mask, 5))
+        v = q + 0.5 * vecs[first].mean(0)
+        v /= np.linalg.norm(v)
+        assert vf.top_near(v, q, mask, 100) == vf.top(v, mask, 100)
