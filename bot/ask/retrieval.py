@@ -235,7 +235,7 @@ def search(
         fb = stored_rows(corpus, store, vectors, first)
         if fb is not None and len(fb):
             v = qvec + float(LEVERS["prf_weight"]) * np.asarray(fb, np.float32).mean(0)
-            moved = _dense(corpus, store, vectors, v / np.linalg.norm(v), filters, mask, qvec)
+            moved = _dense(corpus, store, vectors, v / np.linalg.norm(v), filters, mask, near=qvec)
             ids = np.fromiter(moved, dtype=np.int64, count=len(moved))
             own = stored_rows(corpus, store, vectors, ids) if len(ids) else None
             if own is not None:
