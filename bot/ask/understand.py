@@ -781,10 +781,8 @@ def _pick_intent(
         return "rank", None, rank_key
     # "how many tweets complain about the cabin crew": a count of a topic, not a share
     after = re.search(r"\b(?:about|with|over|regarding)\b(.*)", q, re.I)
-    about = bool(after) and any(
-        not (COMPLAINT_WORDS.fullmatch(t) or STATE_WORDS.fullmatch(t))
-        for t in topic_terms(after.group(1) if after else "", [v for _, v in named])
-    )
+    terms = topic_terms(after.group(1), [v for _, v in named]) if after else []
+    about = any(not (COMPLAINT_WORDS.fullmatch(t) or STATE_WORDS.fullmatch(t)) for t in terms)
     if asks_share(q) or (SHARE_WORDS.search(q) and not filters.themes and not about):
         return "share", None, None
     if COUNT_WORDS.search(q) and (
