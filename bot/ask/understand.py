@@ -42,7 +42,8 @@ GAP_WORDS = re.compile(
     r"line up with|at odds|stats? say|numbers say|metrics? say|reality|really feel|"
     r"mismatch\w*|discrepan\w*|disconnect\w*|different (story|picture)|overstat\w*|"
     r"understat\w*|on paper|tell(ing)? the truth|out of (step|line|sync)|blind spots?|"
-    r"sugar[- ]?coat\w*|rosier|too rosy|(stats?|statistics|numbers|data|figures|metrics?|"
+    r"sugar[- ]?coat\w*|rosier|too rosy|(kpis?|stats?|numbers|metrics?|figures|reports?) "
+    r"(is |are )?(wrong|off|lying|misleading)|(stats?|statistics|numbers|data|figures|metrics?|"
     r"reports?|kpis?) (suggest|indicate|imply)\w*)\b",
     re.I,
 )
@@ -71,7 +72,8 @@ CUSTOMER_SIDE = re.compile(
     re.I,
 )
 CONTRAST = re.compile(
-    r"\b(but|yet|while|whereas|agree\w*|differ\w*|compared? (with|to)|versus|vs\.?|story|"
+    r"\b(but|yet|while|whereas|then why|so why|how come|agree\w*|differ\w*|"
+    r"compared? (with|to)|versus|vs\.?|story|"
     r"really|actually|truth|honest\w*|hold up|hammer\w*|slam\w*|criticis\w*|criticiz\w*|"
     r"reflect\w*|match\w*|line up|look(s)? (good|fine|great|ok|okay)|see it|same way|"
     r"back(s|ed)? (that |this |it |them )?up|feel that way|consistent|picture)\b",
@@ -97,6 +99,8 @@ PROPORTION = re.compile(
     r"\bratio\b|\bslice\b|\bchunk\b|\bmajority\b|\bminority\b|\bhow many of\b|"
     r"\b(more|less|fewer) than (half|a third|a quarter)\b|\bhalf of\b|"
     r"\bshare\s+(negative|positive|unhappy|happy|detractors|promoters)\b|"
+    r"\b(negative|positive|unhappy|happy|detractors?|promoters?)\s+share\b|"
+    r"\bhow (negative|positive|unhappy|happy|satisfied|dissatisfied|angry|upset)\b|"
     r"\bhow much of\b|\bwhat part\b|\bout of (every|all|\d+)\b|\bone in \w+\b|"
     r"\b(what|the|a|which|our|their|bigger|larger|smaller)\s+(\w+\s+)?share\b|\bshare of\b|"
     r"\bhow (big|large|small) (is|are)\b|\b(are|were|is) (most|more than half|the majority)\b|"
@@ -180,17 +184,21 @@ TOP_ONE = re.compile(
 def find_top_n(question: str) -> int | None:
     """'top five', 'top 3', 'the 4 biggest': how many lines a ranked answer should have."""
     m = TOP_N.search(question) or N_ITEMS.search(question)
-    if m and re.search(r"\b(which|what) one\s*$", question[: m.end(1)], re.I):
-        m = None  # "which one are customers more unhappy with": not a count of one
+    if m and re.search(r"\b(which|what|the first) one\s*$", question[: m.end(1)], re.I):
+        m = None  # "which one are customers more unhappy with", "mostly the first one (of my
+        # two questions)": not a count of one
     if not m:
-        return 1 if TOP_ONE.search(question) else None
+        one = TOP_ONE.search(question)
+        if one and re.search(r"(\bis|\bwas|'s)\s*$", question[: one.start()], re.I):
+            one = None  # "the mismatch is the main thing": what matters, not a count of one
+        return 1 if one else None
     word = (m.group(1) or m.group(2)).lower()
     n = int(word) if word.isdigit() else _NUMBERS[word]
     return max(1, min(MAX_TOP_N, n))
 
 
 PRAISE_WORDS = re.compile(
-    r"\b(prais\w*|love[sd]?|like[sd]?|happy|positive|compliment\w*|best|delight\w*|"
+    r"\b(prais\w*|love[sd]?|loving|like[sd]?|happy|positive|compliment\w*|best|delight\w*|"
     r"thank\w*|great|enjoy\w*|appreciat\w*|satisfied|pleased|well|strengths?|good|"
     r"favou?rite|impress\w*|recommend\w*|proud|working|happ(ier|iest)|rav(e|es|ed|ing)|nice|"
     r"glowing|kudos|shout[- ]?outs?|fans?|adore\w*|thrilled|grateful|positives|wins?|"
@@ -229,7 +237,7 @@ TREND_WORDS = re.compile(
     r"up or down|going up|going down|week over week|month over month|than (last|before)|"
     r"since last|climb\w*|calm\w* down|pick(ed|ing)? up|pop(ping|ped)? up|downhill|"
     r"deteriorat\w*|slipp\w*|better or worse|week on week|trajector\w*|momentum|creep\w*|"
-    r"crept|slid(e|es|ing)?|sour(ed|ing)?|tail\w* off|fall(ing|en)? off|uptick|downtick|"
+    r"crept|slid|sliding|sour(ed|ing)?|tail\w* off|fall(ing|en)? off|uptick|downtick|"
     r"hold(ing)? steady|steady|heating up|cooling|on the (up|rise|increase)|blowing up|"
     r"(vs\.?|versus|than|compared (to|with)) (earlier|before)|first half\b.*\bsecond half)\b",
     re.I,
@@ -247,7 +255,8 @@ DRIVER_VERBS = re.compile(
     r"pull\w*|lower\w*|rais\w*|boost\w*|improv\w*|affect\w*|explain\w*|influenc\w*|"
     r"contribut\w*|behind|caus\w*|reasons?|weigh\w*|damag\w*|lift\w*|separat\w*|"
     r"distinguish\w*|sets? apart|differentiat\w*|push\w*|dent\w*|tank\w*|sink\w*|"
-    r"suppress\w*|depress\w*|levers?|move the needle|biggest difference|matters? most|"
+    r"suppress\w*|depress\w*|kill\w*|detract(ing|s)|levers?|move the needle|"
+    r"biggest difference|matters? most|"
     r"key factors?|determin\w*|predict\w*|correlat\w*|linked to|associated with|tied to|"
     r"knock\w*|fix(ed|ing)? first|should (we|i) fix|fix one thing|hand in hand|"
     r"go(es)? (together )?with|come(s)? with|accompan\w*|coincid\w*|"
@@ -256,7 +265,7 @@ DRIVER_VERBS = re.compile(
 )
 WHY_LOW = re.compile(
     r"\bwhy\b.*\b(low|bad|poor\w*|lower|negative|down|drop\w*|fall\w*|declin\w*|so few|one[- ]star|"
-    r"1[- ]star)\b",
+    r"1[- ]star)\b|\b(low|bad|poor|lower|falling|dropping)\b.*\bwhy\b",
     re.I,
 )
 
@@ -266,6 +275,7 @@ def is_driver_question(q: str) -> bool:
 
 
 COUNT_WORDS = re.compile(
+    r"(?<!\w)#\s?of\b|"
     r"\b(how many|hw many|how often|number of|count|how much|how common|how frequent\w*|"
     r"what share|what percent\w*|what proportion|how widespread|volume of|how many times|"
     r"what (fraction|portion|part)|(fraction|portion|proportion|percentage|share) of)\b",
@@ -279,7 +289,8 @@ EXAMPLE_WORDS = re.compile(
 # "What are people saying about the app?": examples, unless it asks what they praise
 EXAMPLE_SOFT = re.compile(
     r"\bwhat (are|is) (\w+ ){0,2}(saying|posting|tweeting|writing)|"
-    r"\bwhat do (\w+ ){0,2}(say|post|tweet|write)\b|\b(show|give) me\b|"
+    r"\bwhat do (\w+ ){0,2}(say|post|tweet|write)\b|"
+    r"\b(show|give) me\b(?! (a|the|one) (number|figure|count|percentage|total)\b)|"
     r"\bwhat (\w+ ){0,3}(wrote|said|posted|tweeted|typed)\b",
     re.I,
 )
@@ -426,6 +437,18 @@ def _loose_match(nv: str, q: str, values: list[str]) -> bool:
     for f in forms:
         if f and len(f) >= 3 and f" {f} " in q and not _common_use(f, q):
             return True
+    words = nv.split()
+    if len(words) >= 2 and len(words[-1]) >= 5:  # "US Air" (US Airways): its last word cut
+        cut = " ".join(words[:-1])
+        m = re.search(rf" {re.escape(cut)} ({re.escape(words[-1][:3])}\w*) ", q)
+        if (
+            m
+            and words[-1].startswith(m.group(1))
+            and not any(
+                _norm(v) != nv and _norm(v).startswith(f"{cut} {m.group(1)}") for v in values
+            )
+        ):
+            return True
     first = nv.split()[0]
     if " " in nv and len(first) >= 5:
         others = [_norm(v) for v in values if _norm(v) != nv]
@@ -463,6 +486,9 @@ def find_period(question: str, anchor: date | None) -> tuple[date | None, date |
     q = question.lower()
     if anchor is None:
         anchor = date.today()
+    dated = _day_dates(q, anchor)
+    if dated is not None:
+        return dated
     m = FEW_DAYS.search(q)
     if m:  # "the last few days": 3 days; "the last couple of weeks": 14
         n = 2 if m.group(1).startswith("couple") else 3
@@ -550,20 +576,87 @@ def find_period(question: str, anchor: date | None) -> tuple[date | None, date |
         end = date(start.year + (start.month == 12), start.month % 12 + 1, 1) - timedelta(days=1)
         return start, end, month
     m = MONTH_RE.search(q)
-    if m and (m.group(1) or m.group(3)):
-        key = m.group(2).lower()
+    key = m.group(2).lower() if m and (m.group(1) or m.group(3)) else None
+    only = re.search(r"\b(?:just|only)\s+" + _MON + r"(?!\w)|\b" + _MON + r"\s+only\b", q)
+    if key is None and only and not (only.group(1) or only.group(2)).startswith("may"):
+        m, key = None, (only.group(1) or only.group(2)).rstrip(".")  # "Oct only": a period
+    if key is not None:
         month = MONTHS.get(key) or next(v for k, v in MONTHS.items() if k.startswith(key[:3]))
         year = (
             int(m.group(3))
-            if m.group(3)
+            if m and m.group(3)
             else (anchor.year if month <= anchor.month else anchor.year - 1)
         )
         start = date(year, month, 1)
         end = date(year + (month == 12), month % 12 + 1, 1) - timedelta(days=1)
-        if m.group(1) and m.group(1).lower().startswith(("since", "from")):
+        if m and m.group(1) and m.group(1).lower().startswith(("since", "from")):
             return start, None, m.group(0).strip()
-        return start, end, m.group(0).strip()
+        return start, end, (m.group(0) if m else only.group(0) if only else key).strip()
     return None, None, None
+
+
+_MON = (
+    r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+    r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+)
+_DAY = r"(\d{1,2})(?:st|nd|rd|th)?"
+_BOUND = r"(?:(since|from|after|starting|before|until|till|up to|through|to|and)\s+)?"
+DAY_DATE = re.compile(
+    r"\b"
+    + _BOUND
+    + r"(?:"
+    + _MON
+    + r"\s+"
+    + _DAY
+    + r"(?:\s*[-\u2013]\s*(\d{1,2})\b)?|"
+    + _DAY
+    + r"(?:\s*[-\u2013]\s*(\d{1,2}))?\s+(?:of\s+)?"
+    + _MON
+    + r")(?![\w-])",
+    re.I,
+)
+
+
+def _day_dates(q: str, anchor: date) -> tuple[date | None, date | None, str | None] | None:
+    """'since Feb 20', '20 Feb', 'the weekend of Feb 21-22', 'between 18 and 20 February':
+    days of a month, in the latest such month on or before the newest data ("may" only with
+    an ordinal or a bound word: it is a verb far more often)."""
+    days: list[date] = []
+    bound = None
+    phrase = None
+    span = re.search(r"\b(?:between|from)\s+" + _DAY + r"\s+(?:and|to)\s+(?=\d)", q)
+    if span and (m := DAY_DATE.match(q, span.end())) and (m.group(2) or m.group(7)):
+        q = q[: span.start()] + f"{m[0]} {span.group(1)} {m.group(2) or m.group(7)}" + q[m.end() :]
+    for m in DAY_DATE.finditer(q):
+        word, mon, day, day2 = m.group(1), m.group(2) or m.group(7), m.group(3), m.group(4)
+        if mon is None:
+            continue
+        if day is None:
+            day, day2 = m.group(5), m.group(6)
+        if mon.lower().startswith("may") and not (word or re.search(r"\d(st|nd|rd|th)", m[0])):
+            continue
+        key = mon.lower().rstrip(".")[:3]
+        month = next(v for k, v in MONTHS.items() if k.startswith(key))
+        year = anchor.year if month <= anchor.month else anchor.year - 1
+        try:
+            first = date(year, month, int(day))
+            days.append(first)
+            if day2:
+                days.append(date(year, month, int(day2)))
+        except ValueError:
+            continue
+        bound = bound or (word or "").lower() or None
+        phrase = phrase or m[0].strip()
+    if not days:
+        return None
+    lo, hi = min(days), max(days)
+    if lo != hi:
+        return lo, hi, phrase
+    if bound in ("since", "from", "after", "starting"):
+        return lo, None, phrase
+    if bound in ("before", "until", "till", "up to", "through"):
+        return None, lo, phrase
+    return lo, lo, phrase
 
 
 def _full_months(q: str) -> list[str]:
@@ -777,7 +870,11 @@ def _pick_intent(
     ):
         return "trend", None, None
     rank_key = _segment_key_named(q, corpus)
-    if rank_key and rank_key not in by_key and (RANK_WORDS.search(q) or COMPLAINT_WORDS.search(q)):
+    if (
+        rank_key
+        and rank_key not in by_key
+        and (RANK_WORDS.search(q) or (COMPLAINT_WORDS.search(q) and not asks_share(q)))
+    ):
         return "rank", None, rank_key
     # "how many tweets complain about the cabin crew": a count of a topic, not a share
     after = re.search(r"\b(?:about|with|over|regarding)\b(.*)", q, re.I)
@@ -823,8 +920,19 @@ def asked_part(question: str) -> str:
     parts = [p.strip() for p in SENTENCE_END.split(question.strip()) if p.strip()]
     if len(parts) < 2:
         return question
-    asks = [p for p in parts if p.endswith("?")]
+    asks = [p for p in parts if p.endswith("?")] or [p for p in parts if REQUEST.match(p)]
     return " ".join(asks) if asks else parts[-1]
+
+
+# with no question mark, the sentences that ask: "Send me the tweets about damaged bags.",
+# "HOW MANY PEOPLE ARE TWEETING ABOUT CANCELLATIONS. GIVE ME A NUMBER." (a greeting or
+# interjection of up to three words may come first)
+REQUEST = re.compile(
+    r"^([\w']+[,!]?\s+){0,3}?(please\s+|pls\s+|kindly\s+)?(send|show|give|tell|list|share|pull|"
+    r"find|get|fetch|rank|compare|count|quote|what|which|how|why|where|who|is|are|do|does|"
+    r"did|can|could|would)\b",
+    re.I,
+)
 
 
 def understand(
@@ -854,10 +962,17 @@ def understand(
     top_n = find_top_n(question)
     intent, compare, rank_key = _pick_intent(question, filters, corpus, top_n)
     ask = asked_part(question)
-    if ask != question and intent not in ("gap", "drivers"):
-        # a metric or score named in the context still makes a gap or a drivers question
+    if ask != question:
+        # a metric or score named in the context still makes a gap or a drivers question,
+        # unless the asking sentence itself calls for a side-by-side, a change or a figure
+        # ("the two managers disagree... could you put Sweaters and Fine gauge next to each
+        # other?")
         asked = _pick_intent(ask, filters, corpus, top_n)
-        if asked[0] != "general":
+        keeps_gap = intent == "gap" and bool(GAP_WORDS.search(ask) or GAP_SOFT.search(ask))
+        if asked[0] != "general" and (
+            intent not in ("gap", "drivers")
+            or (asked[0] in ("compare", "trend", "share", "count") and not keeps_gap)
+        ):
             intent, compare, rank_key = asked
     if intent == "general":
         guess, _ = intent_by_example(qvec, assigner.embedder)

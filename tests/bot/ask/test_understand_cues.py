@@ -287,3 +287,62 @@ def test_a_segment_named_like_an_intent_word_is_only_a_segment(
         "Please what percentage of reviews in the Trend department are negative?"
     )
     assert u.intent == "share" and u.filters.segments == {"department": ["Trend"]}
+
+
+@pytest.mark.parametrize(
+    ("question", "since", "until"),
+    [
+        ("What changed for Delta since Oct 12?", 12, None),
+        ("complaints about United from 14th October onwards", 14, None),
+        ("How did the weekend of Oct 17-18 look for American?", 17, 18),
+        ("What did customers say between 3 and 5 October?", 3, 5),
+        ("negative share for Delta, Oct only", 1, 31),
+    ],
+)
+def test_days_of_a_month_are_a_period(
+    engine: Engine, question: str, since: int, until: int | None
+) -> None:
+    f = engine.understand(question).filters
+    assert f.since is not None and (f.since.month, f.since.day) == (10, since), question
+    assert (f.until.day if f.until else None) == until, question
+
+
+def test_may_the_verb_is_no_month(engine: Engine) -> None:
+    assert engine.understand("What may 5 customers say about Delta?").filters.since is None
+
+
+@pytest.mark.parametrize(
+    ("question", "intent"),
+    [
+        ("How negative is the mood towards Delta, as a percentage please?", "share"),
+        ("Delta flyers: detractor share?", "share"),
+        ("across all four airlines, what fraction of comments are negative?", "share"),
+        ("What are Delta flyers loving at the moment?", "praise"),
+        ("WHAT IS KILLING OUR RATING FOR DRESSES", "drivers"),
+        ("Poor ratings on Knits. Why?", "drivers"),
+        ("# of comments mentioning refunds, Delta", "count"),
+        ("HOW MANY COMMENTS ABOUT LOST BAGS AT UNITED. GIVE ME A NUMBER.", "count"),
+        ("Please send me a few comments about cancelled flights for the slide deck", "examples"),
+        ("Right, send me some real comments about lost bags. Want to see how bad it is.",
+         "examples"),
+        # a gap word in the context, a side-by-side in the ask
+        ("The two buyers disagree on which range is worse. Could you put Dresses and Knits "
+         "next to each other?", "compare"),
+        ("OPS SAYS LOST BAGS ARE UNDER TARGET. THEN WHY DO I KEEP HEARING ABOUT THEM? IS THE "
+         "KPI WRONG?", "gap"),
+    ],
+)  # fmt: skip
+def test_more_everyday_wordings_get_their_shape(engine: Engine, question: str, intent: str) -> None:
+    assert engine.understand(question).intent == intent
+
+
+def test_the_main_thing_and_the_first_one_are_no_count_of_one(engine: Engine) -> None:
+    u = engine.understand("Which airline has the most complaints? Also, mostly the first one")
+    assert u.intent == "rank" and u.top_n is None and u.rank_by == "airline"
+    u = engine.understand("Where do the stats disagree with customers? That is the main thing.")
+    assert u.top_n is None
+
+
+def test_a_cut_short_name_is_its_segment(engine: Engine) -> None:
+    u = engine.understand("Show me comments about cancelled flights at Virgin Amer")
+    assert u.filters.segments == {"airline": ["Virgin America"]}
