@@ -135,6 +135,30 @@ def theme_line(ctx: LineContext, m: re.Match[str]) -> None:
     ctx.last_theme = theme
 
 
+def share_line(ctx: LineContext, m: re.Match[str]) -> None:
+    """'Of 320 ... verbatims, 148 (46.2%, 95% CI 40.9-51.7%) read as negative, 71 (22.2%) as
+    positive and 101 as neutral': every count, both shares and the Wilson interval recounted;
+    the quotes are verbatims the line counts over."""
+    from benchmarks.faith_view import wilson
+
+    ctx.scope_words(m)
+    scope = ctx.view.scope(ctx.scope)
+    n = int(scope.sum())
+    neg = int((scope & (ctx.view.polarity < 0)).sum())
+    pos = int((scope & (ctx.view.polarity > 0)).sum())
+    ctx.count("verbatims in scope", m.group("n"), n)
+    ctx.count("negative", m.group("neg"), neg)
+    ctx.pct("share negative", m.group("negpct"), neg, n)
+    ctx.count("positive", m.group("pos"), pos)
+    ctx.pct("share positive", m.group("pospct"), pos, n)
+    ctx.count("neutral", m.group("neu"), n - neg - pos)
+    lo, hi = wilson(neg, n)
+    printed = (float(m.group("lo")), float(m.group("hi")))
+    true = (round(100 * lo, 1), round(100 * hi, 1))
+    ctx.figure("95% interval of the share negative", printed == true, printed, true)
+    ctx.support(m.group("refs"), scope, "the verbatims in scope")
+
+
 def none_tagged(ctx: LineContext, m: re.Match[str]) -> None:
     ctx.scope_words(m)
     scope = ctx.view.scope(ctx.scope)
@@ -359,6 +383,14 @@ PART = re.compile(
 )
 Rule = tuple[re.Pattern[str], Callable[[LineContext, re.Match[str]], None]]
 RULES: list[Rule] = [
+    (
+        re.compile(
+            rf"^Of (?P<n>{NUM}) {SCOPE}, (?P<neg>{NUM}) \((?P<negpct>{PCT}), 95% CI "
+            rf"(?P<lo>[\d.]+)-(?P<hi>[\d.]+)%\) read as negative, (?P<pos>{NUM}) "
+            rf"\((?P<pospct>{PCT})\) as positive and (?P<neu>{NUM}) as neutral ?(?P<refs>{REFS})\.$"
+        ),
+        share_line,
+    ),
     (
         re.compile(
             rf"^(?P<label>[^:]+): (?P<k>{NUM}) of (?P<n>{NUM}) {SCOPE} \((?P<pct>{PCT})\) raise "

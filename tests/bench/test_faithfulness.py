@@ -136,3 +136,20 @@ def test_examples_and_word_counts_are_recounted(
             count=1,
         )
         assert not checker.check(bad).faithful, bad["answer"]
+
+
+def test_share_answers_are_recounted_and_a_wrong_interval_caught(
+    demo_engine: Engine, demo_settings: Settings
+) -> None:
+    checker = Checker(demo_settings, demo_engine)
+    doc = as_json(demo_engine, "What share of North customers are unhappy?")
+    assert doc["answer"].startswith("Of "), doc["answer"]
+    verdict = checker.check(doc)
+    assert verdict.faithful and not verdict.unverified, verdict.text()
+    assert verdict.tally("figure")[0] >= 7
+    bad = copy.deepcopy(doc)
+    bad["answer"] = re.sub(
+        r"CI (\d+)\.", lambda m: f"CI {int(m.group(1)) + 2}.", bad["answer"], count=1
+    )
+    failed = [c.what for c in checker.check(bad).failures]
+    assert any("95% interval" in w for w in failed), failed
