@@ -36,6 +36,10 @@ class LineContext:
     praise: tuple[np.ndarray, int] | None = None  # positive verbatims in scope, topics' base
     praise_themes: bool = False  # "Of them:": the lines are the asked themes, not topics
     praised: list[int] = field(default_factory=list)  # counts of the praise lines so far
+    # a ranking of segments: its key, the records it counts, the scope's total, lines so far
+    seg_rank: tuple[str, np.ndarray, int, int] | None = None
+    seg_listed: list[tuple[float, str]] = field(default_factory=list)
+    words: Callable[[str], np.ndarray] | None = None  # the records that use a word (lexical)
 
     def where(self, what: str) -> str:
         return f"line {self.line_no}: {what}"
@@ -157,6 +161,61 @@ def share_line(ctx: LineContext, m: re.Match[str]) -> None:
     true = (round(100 * lo, 1), round(100 * hi, 1))
     ctx.figure("95% interval of the share negative", printed == true, printed, true)
     ctx.support(m.group("refs"), scope, "the verbatims in scope")
+
+
+def segment_rank_header(ctx: LineContext, m: re.Match[str]) -> None:
+    """'Complaints by airline, share of each one's verbatims (overall 55.7%, 8,068 of
+    14,485):', also of one theme ('Lateness complaints by ...') or of the complaints using
+    some words: what the ranking counts, recounted over the scope."""
+    ctx.scope_words(m)
+    scope = ctx.view.scope(ctx.scope)
+    what = m.group("what")
+    target = ctx.view.any_complaint.copy()
+    if w := re.fullmatch(r"complaints using the words '(?P<w>[^']+)'", what, re.I):
+        if ctx.words is None:
+            ctx.verdict.add("figure", ctx.where("words counted"), False, "no lexical index")
+            return
+        for term in w.group("w").split():
+            target &= ctx.words(term)
+    elif what.lower() != "complaints":
+        target = np.zeros(len(ctx.view), dtype=bool)
+        for label in what[: -len(" complaints")].split(" / "):
+            theme = _theme(ctx, label[:1].upper() + label[1:])
+            if theme is None:
+                return
+            target |= ctx.view.complaint(theme)
+    k, n = int((scope & target).sum()), int(scope.sum())
+    ctx.count("complaints counted", m.group("k"), k)
+    ctx.count("verbatims in scope", m.group("n"), n)
+    ctx.pct("overall share", m.group("pct"), k, n)
+    ctx.seg_rank = (m.group("key"), target, k, n)
+    ctx.seg_listed = []
+
+
+def segment_rank_item(ctx: LineContext, m: re.Match[str]) -> None:
+    """'- US Airways: 70.6% (2,056 of 2,913), beyond noise against the others [1]': the
+    value's counts, its share, the noise call against the rest, the order, and the quote."""
+    from benchmarks.faith_view import Z95, two_prop_z
+
+    if ctx.seg_rank is None:
+        ctx.verdict.add("figure", ctx.where("segment line"), False, "no ranking header before")
+        return
+    key, target, total_k, total_n = ctx.seg_rank
+    value = m.group("value")
+    sm = ctx.view.scope(ctx.scope) & ctx.view.segment(key, [value])
+    n, k = int(sm.sum()), int((sm & target).sum())
+    ctx.count(f"{key}={value} n", m.group("n"), n)
+    ctx.count(f"{key}={value} counted", m.group("k"), k)
+    ctx.pct(f"{key}={value} share", m.group("share") + "%", k, n)
+    z = two_prop_z(k, n, total_k - k, total_n - n) if total_n > n else 0.0
+    want = "beyond" if abs(z) >= Z95 else "within"
+    ctx.figure(f"{key}={value} noise", m.group("noise") == want, m.group("noise"), want)
+    share = k / n if n else 0.0
+    if ctx.seg_listed:
+        ok = share <= ctx.seg_listed[-1][0] + 1e-12
+        ctx.figure(f"{key}={value} order", ok, "after a lower share", "in decreasing share")
+    ctx.seg_listed.append((share, value))
+    ctx.support(m.group("refs"), sm & target, f"{key}={value}'s counted complaints")
 
 
 def none_tagged(ctx: LineContext, m: re.Match[str]) -> None:
@@ -383,6 +442,22 @@ PART = re.compile(
 )
 Rule = tuple[re.Pattern[str], Callable[[LineContext, re.Match[str]], None]]
 RULES: list[Rule] = [
+    (
+        re.compile(
+            rf"^(?P<what>.+?) by (?P<key>[^,]+), share of each one's {SCOPE} \(overall "
+            rf"(?P<pct>{PCT}), (?P<k>{NUM}) of (?P<n>{NUM})\):$"
+        ),
+        segment_rank_header,
+    ),
+    (
+        re.compile(
+            rf"^- (?P<value>.+?): (?P<share>[\d.]+)% \((?P<k>{NUM}) of (?P<n>{NUM})\), "
+            rf"(?P<noise>beyond|within) noise against the others ?(?P<refs>{REFS})$"
+        ),
+        segment_rank_item,
+    ),
+    (re.compile(r"^Then, in order: .*\.$"), no_figures),
+    (re.compile(r"^Too few verbatims to rank \(under \d+\): .*\.$"), no_figures),
     (
         re.compile(
             rf"^Of (?P<n>{NUM}) {SCOPE}, (?P<neg>{NUM}) \((?P<negpct>{PCT}), 95% CI "

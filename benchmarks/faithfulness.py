@@ -134,6 +134,18 @@ class Checker:
             self._engine = Engine(self.settings)
         return self._engine
 
+    def _uses_word(self, term: str) -> np.ndarray:
+        """The records that use a word, as the bot's lexical index matches it (stemmed): the
+        one figure the checker does not recount from the rows themselves, aligned by id."""
+        corpus = self.engine.corpus()
+        hit = corpus.bm25_scores(term) > 0
+        out = np.zeros(len(self.view), dtype=bool)
+        for i, rid in enumerate(corpus.ids):
+            j = self.view.by_id.get(str(rid))
+            if j is not None and hit[i]:
+                out[j] = True
+        return out
+
     def check(
         self, doc: dict[str, Any], metric: str | None = None, segment: str | None = None
     ) -> Verdict:
@@ -154,7 +166,7 @@ class Checker:
         self._citations(list(cites.values()), v)
         self._references(str(a.get("answer", "")), cites, v)
         scope = self.view.scope_from(a.get("filters") or {})
-        ctx = LineContext(self.view, scope, cites, v)
+        ctx = LineContext(self.view, scope, cites, v, words=self._uses_word)
         gap_state: tuple[Any, np.ndarray] | None = None
         lines = [(no, x.rstrip()) for no, x in enumerate(str(a.get("answer", "")).splitlines(), 1)]
         driven: set[int] = set()

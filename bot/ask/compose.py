@@ -75,7 +75,7 @@ def answered_as(index: Index, u: Understanding) -> str:
         parts.append(" vs ".join(v if v != "(rest)" else "the rest" for v in u.compare.values))
     if f.themes:
         parts.append("theme " + " / ".join(index.label(x) for x in f.themes))
-    elif u.intent == "count" and u.terms:
+    elif u.intent in ("count", "rank") and u.terms:
         parts.append("verbatims using the words '" + " ".join(u.terms) + "'")
     segs = [f"{k} {', '.join(v)}" for k, v in f.segments.items() if k != "(unknown)"]
     parts += segs

@@ -23,6 +23,7 @@ from ingest.errors import CxbotError
 
 if TYPE_CHECKING:
     from bot.ask.understand import Understanding
+    from bot.corpus import Corpus
     from bot.index import Index
 
 REST = "(rest)"
@@ -336,6 +337,15 @@ def segment_rank_lines(
         for t in f.themes:
             target |= corpus.complaints.get(t, none)
         what = " / ".join(index.label(t) for t in f.themes) + " complaints"
+    elif u.terms:  # "the worst customer service", no theme for it: the complaints that say so
+        words = " ".join(u.terms)
+        target = corpus.any_complaint.copy()
+        for term in u.terms:
+            target &= corpus.bm25_scores(term) > 0
+        what = f"complaints using the words '{words}'"
+        if not (base & target).any():  # the words are not the customers': every complaint
+            lines.append(f"No complaint uses the words '{words}': all complaints are ranked.")
+            target, what = corpus.any_complaint, "complaints"
     else:
         target = corpus.any_complaint
         what = "complaints"
@@ -368,6 +378,9 @@ def segment_rank_lines(
         sf.segments = {**f.segments, key: [value]}
         sf.polarity = -1
         hits = index.search(u.question, sf, k=4, theme_filter=f.themes or None, qvec=qvec)
+        if u.terms and not f.themes:  # a quote that uses the words the line counts
+            own = base & corpus.segment_mask(key, [value]) & target
+            hits = [h for h in hits if own[h.idx]] + _word_hits(corpus, own, u.terms)
         cited = book.cite(hits, 1) if k else []
         lines.append(
             f"- {value}: {100 * share:.1f}% ({k:,} of {n:,}), {noise(z)} against the others "
@@ -379,6 +392,13 @@ def segment_rank_lines(
     if small:
         lines.append(f"Too few verbatims to rank (under {min_n}): {', '.join(small[:10])}.")
     return True
+
+
+def _word_hits(corpus: Corpus, mask: np.ndarray, terms: list[str]) -> list[Hit]:
+    """The records of ``mask`` that score highest on the words, as search hits."""
+    score = np.where(mask, corpus.bm25_scores(" ".join(terms)), -1.0)
+    top = [int(i) for i in np.argsort(-score)[:25] if score[i] >= 0]
+    return [Hit(i, corpus.ids[i], float(score[i]), lexical=float(score[i])) for i in top]
 
 
 def examples_lines(

@@ -723,6 +723,48 @@ def topic_terms(question: str, names: list[str]) -> list[str]:
     return out[:4]
 
 
+# "Which airline has the worst customer service?", "which region complains most about wifi?":
+# the topic a ranking of segments is about: a short phrase ending its clause after "about" or
+# "worst"
+_PHRASE = (
+    r"(?:the\s+|their\s+|our\s+|its\s+)?"
+    r"(?P<{g}>[a-z][\w'-]*(?:\s+[a-z][\w'-]*){{0,2}}?)\s*(?=[?.!,;]|$)"
+)
+RANK_TOPIC = re.compile(
+    r"\b(?:about|over|regarding)\s+" + _PHRASE.format(g="a") + r"|"
+    r"\b(?:worst|poorest)\s+" + _PHRASE.format(g="b"),
+    re.I,
+)
+_RANK_STOP = frozenset(
+    "first last worst best least most rank ranked ranking order please thanks list league table "
+    "share complaints complaint negative positive score scores tweets reviews verbatims get gets "
+    "getting got receive receives received has have had".split()
+)
+
+
+def rank_terms(question: str, names: list[str], key: str) -> list[str]:
+    """The words a ranking of segments is about when no theme fits ("worst customer service"
+    -> service), so it ranks the complaints that use them, not every complaint: a short phrase
+    after "about" or "worst" that ends its clause. Nothing for "Which airline gets the most
+    complaints?", nor for the chatter after it: there the ranking is over all of them."""
+    m = RANK_TOPIC.search(question)
+    if not m:
+        return []
+    phrase = m.group("a") or m.group("b") or ""
+    key_words = {w for w in _norm(key).split()} | {"carrier", "carriers"} & {"airline"}
+    key_words |= {w + "s" for w in key_words} | {w[:-1] for w in key_words if w.endswith("s")}
+    out = []
+    for t in topic_terms(phrase, names):
+        if t in key_words or t in _RANK_STOP or t in _TERM_STOP:
+            continue
+        if any(rx.fullmatch(t) for rx in (COMPLAINT_WORDS, STATE_WORDS, RANK_WORDS, SUPERLATIVE)):
+            continue
+        if any(t in _norm(v).split() for v in names):
+            continue
+        out.append(t)
+    return out[:3]
+
+
 TIME_WORDS = re.compile(
     r"\b(last|past|previous|this|next|since|during|in|over)\s+(\d+\s+)?"
     r"(days?|weeks?|months?|years?|quarters?|fortnight|weekend)\b|\b(yesterday|today|lately|"
@@ -1007,6 +1049,8 @@ def understand(
     elif intent == "praise":
         filters.polarity = 1
     terms = topic_terms(question, named) if intent == "count" and not filters.themes else []
+    if intent == "rank" and rank_key and not filters.themes:
+        terms = rank_terms(question, named, rank_key)
     return Understanding(
         terms=terms,
         question=question,

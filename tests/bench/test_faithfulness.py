@@ -153,3 +153,30 @@ def test_share_answers_are_recounted_and_a_wrong_interval_caught(
     )
     failed = [c.what for c in checker.check(bad).failures]
     assert any("95% interval" in w for w in failed), failed
+
+
+def test_segment_rankings_are_recounted_and_a_wrong_order_caught(
+    demo_engine: Engine, demo_settings: Settings
+) -> None:
+    checker = Checker(demo_settings, demo_engine)
+    for q in (
+        "Which region complains most about late deliveries?",
+        "Which region has the most complaints about the courier?",
+        "Which channel gets the most complaints?",
+    ):
+        doc = as_json(demo_engine, q)
+        verdict = checker.check(doc)
+        assert verdict.faithful and not verdict.unverified, verdict.text()
+        assert verdict.tally("figure")[0] >= 12, verdict.text()
+    lines = doc["answer"].splitlines()
+    first, second = [i for i, ln in enumerate(lines) if ln.startswith("- ")][:2]
+    swapped = copy.deepcopy(doc)
+    lines[first], lines[second] = lines[second], lines[first]
+    swapped["answer"] = "\n".join(lines)
+    failed = [c.what for c in checker.check(swapped).failures]
+    assert any("order" in w for w in failed), failed
+    bad = copy.deepcopy(doc)
+    bad["answer"] = re.sub(
+        r"\((\d+) of", lambda m: f"({int(m.group(1)) + 1} of", doc["answer"], count=2
+    )
+    assert not checker.check(bad).faithful

@@ -12,6 +12,8 @@ import pytest
 from bot.ask.understand import understand
 from bot.engine import Engine
 from bot.filters import Filters
+from ingest.catalog import Catalog
+from ingest.config import Settings
 
 
 def items(answer: str) -> list[str]:
@@ -128,6 +130,30 @@ def test_which_region_ranks_segments_by_share(demo_engine: Engine) -> None:
     got = [ln[2:].split(":")[0] for ln in items(a.answer)]
     assert got == order
     assert "Islands" in a.answer.splitlines()[-3]  # too few to rank, and said so
+
+
+def test_a_segment_ranking_about_words_no_theme_holds_counts_those_complaints(
+    demo_engine: Engine, demo_settings: Settings
+) -> None:
+    """'Which region has the most complaints about the courier?': no theme is the courier, so
+    the regions are ranked by their complaints that say so, not by every complaint."""
+    a = demo_engine.ask("Which region has the most complaints about the courier?")
+    assert a.extra["query"]["rank_by"] == "region" and a.extra["query"]["terms"] == ["courier"]
+    assert a.answer.startswith("Complaints using the words 'courier' by region")
+    cat = Catalog(demo_settings.catalog_path)
+    try:
+        rows = list(cat.rows("WHERE kind='verbatim'"))
+    finally:
+        cat.close()
+    says = [r for r in rows if r["complaints"] and re.search(r"\bcouriers?\b", r["text"], re.I)]
+    for line in items(a.answer):
+        region, k, n = re.match(r"- (\w+): [\d.]+% \((\d+) of (\d+)\)", line).groups()  # type: ignore[union-attr]
+        assert int(k) == sum(r["segments"]["region"] == region for r in says), line
+        assert int(n) == sum(r["segments"]["region"] == region for r in rows), line
+    quoted = {c.id: c for c in a.citations}
+    assert quoted and all("courier" in c.text.lower() for c in quoted.values())
+    first = items(a.answer)[0]
+    assert quoted[a.citations[0].id].segment.startswith(first[2:].split(":")[0])
 
 
 def test_driver_question_goes_to_the_drivers(demo_engine: Engine) -> None:
