@@ -748,9 +748,13 @@ def rank_terms(question: str, names: list[str], key: str) -> list[str]:
     after "about" or "worst" that ends its clause. Nothing for "Which airline gets the most
     complaints?", nor for the chatter after it: there the ranking is over all of them."""
     m = RANK_TOPIC.search(question)
-    if not m:
-        return []
-    phrase = m.group("a") or m.group("b") or ""
+    if m:
+        phrase = m.group("a") or m.group("b") or ""
+    else:  # "the dirtiest planes"
+        sup = re.search(r"\b(?:the|most)\s+([a-z]+est)\s+" + _PHRASE.format(g="c"), question, re.I)
+        if not (sup and negative_superlative(f"the {sup.group(1)}")):
+            return []
+        phrase = sup.group("c")
     key_words = {w for w in _norm(key).split()} | {"carrier", "carriers"} & {"airline"}
     key_words |= {w + "s" for w in key_words} | {w[:-1] for w in key_words if w.endswith("s")}
     out = []
@@ -855,6 +859,21 @@ def _segment_key_named(question: str, corpus: Corpus) -> str | None:
     return None
 
 
+@lru_cache(maxsize=1)
+def _negative_words() -> frozenset[str]:
+    """Words VADER's lexicon scores negative: "rudest", "dirtiest", "poorest"."""
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    return frozenset(w for w, v in SentimentIntensityAnalyzer().lexicon.items() if v < 0)
+
+
+def negative_superlative(q: str) -> bool:
+    """'Which carrier has the rudest staff?', '... the slowest refunds?': a superlative of
+    something bad asks which segment is worst, like "most complaints" does."""
+    words = re.findall(r"\b(?:the|most)\s+([a-z]+est)\b", q.lower())
+    return any(w in ("slowest", "longest") or w in _negative_words() for w in words)
+
+
 def _pick_intent(
     question: str, filters: Filters, corpus: Corpus, top_n: int | None
 ) -> tuple[Intent, Comparison | None, str | None]:
@@ -915,7 +934,11 @@ def _pick_intent(
     if (
         rank_key
         and rank_key not in by_key
-        and (RANK_WORDS.search(q) or (COMPLAINT_WORDS.search(q) and not asks_share(q)))
+        and (
+            RANK_WORDS.search(q)
+            or (COMPLAINT_WORDS.search(q) and not asks_share(q))
+            or negative_superlative(q)
+        )
     ):
         return "rank", None, rank_key
     # "how many tweets complain about the cabin crew": a count of a topic, not a share

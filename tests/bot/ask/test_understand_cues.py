@@ -346,3 +346,15 @@ def test_the_main_thing_and_the_first_one_are_no_count_of_one(engine: Engine) ->
 def test_a_cut_short_name_is_its_segment(engine: Engine) -> None:
     u = engine.understand("Show me comments about cancelled flights at Virgin Amer")
     assert u.filters.segments == {"airline": ["Virgin America"]}
+
+
+@pytest.mark.parametrize(
+    "question", ["Which airline has the rudest staff?", "which airline has the slowest refunds"]
+)
+def test_a_superlative_of_something_bad_ranks_the_segments(engine: Engine, question: str) -> None:
+    u = engine.understand(question)
+    assert (u.intent, u.rank_by) == ("rank", "airline"), question
+
+
+def test_a_superlative_of_something_good_is_no_complaint_ranking(engine: Engine) -> None:
+    assert engine.understand("Which airline has the friendliest crew?").intent != "rank"
