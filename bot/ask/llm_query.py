@@ -31,6 +31,7 @@ from bot.ask.understand import (
     Understanding,
     _norm,
     find_segments,
+    rank_terms,
     topic_terms,
     understand,
 )
@@ -383,6 +384,8 @@ def from_model(
     f.polarity = {"rank": -1, "praise": 1}.get(u.intent)
     named = [v for vs in f.segments.values() for v in vs]
     u.terms = topic_terms(u.question, named) if u.intent == "count" and not f.themes else []
+    if u.intent == "rank" and u.rank_by and not f.themes:  # as the offline parser reads it
+        u.terms = rank_terms(u.question, named, u.rank_by)
     u.mentions_metrics = bool(METRIC_WORDS.search(u.question)) or u.intent == "gap"
     u.understood_note = ("dropped " + ", ".join(dropped)) if dropped else None
     return u

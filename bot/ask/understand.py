@@ -755,7 +755,9 @@ def rank_terms(question: str, names: list[str], key: str) -> list[str]:
         if not (sup and negative_superlative(f"the {sup.group(1)}")):
             return []
         phrase = sup.group("c")
-    key_words = {w for w in _norm(key).split()} | {"carrier", "carriers"} & {"airline"}
+    key_words = set(_norm(key).split())
+    if "airline" in key_words:
+        key_words.add("carrier")
     key_words |= {w + "s" for w in key_words} | {w[:-1] for w in key_words if w.endswith("s")}
     out = []
     for t in topic_terms(phrase, names):
