@@ -212,3 +212,17 @@ def test_switched_off_asks_no_model(demo_settings: Settings, fake: FakeOpenAI) -
     fake.always_query(structured(intent="praise"))
     u = engine(demo_settings, fake, llm_understand=False).understand("What makes people beam?")
     assert u.understood_by == "rules" and fake.query_requests == []
+
+
+def test_a_model_read_segment_ranking_about_words_counts_those_complaints(
+    demo_settings: Settings, fake: FakeOpenAI
+) -> None:
+    """The model says 'rank regions'; the topic no theme holds is read from the question as
+    the offline parser reads it, so the answer ranks the complaints that use its words."""
+    q = "Which region has the most complaints about the courier?"
+    fake.push_query(structured(intent="rank", rank_by="region"))
+    e = engine(demo_settings, fake)
+    u = e.understand(q)
+    assert u.understood_by == "llm" and u.rank_by == "region" and u.terms == ["courier"]
+    fake.push_query(structured(intent="rank", rank_by="region"))
+    assert e.ask(q).answer.startswith("Complaints using the words 'courier' by region")
