@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -40,6 +41,8 @@ class LineContext:
     seg_rank: tuple[str, np.ndarray, int, int] | None = None
     seg_listed: list[tuple[float, str]] = field(default_factory=list)
     words: Callable[[str], np.ndarray] | None = None  # the records that use a word (lexical)
+    trend: dict[str, Any] | None = None  # a trend answer's periods (its `trend` block)
+    trend_shown: dict[str, list[tuple[float, str]]] = field(default_factory=dict)
 
     def where(self, what: str) -> str:
         return f"line {self.line_no}: {what}"
@@ -90,13 +93,49 @@ class LineContext:
         )
 
     def finish(self) -> None:
-        """Checks that need the whole answer: the "most raised complaints" list."""
+        """Checks that need the whole answer: the "most raised complaints" list, and that a
+        trend's rising (falling) lines leave out no theme that moved further that way beyond
+        noise."""
+        if self.trend_shown and self.trend:
+            self._trend_complete()
         if self.complaint_header and self.listed:
             scope = self.view.scope(self.scope)
             counts = {
                 t: float((scope & self.view.complaint(t)).sum()) for t in self.view.taxonomy.themes
             }
             self.ranking("most raised complaints", self.listed, counts, 3)
+
+    def _trend_complete(self) -> None:
+        from benchmarks.faith_view import Z95, two_prop_z
+
+        t = self.trend or {}
+        base = self.view.scope(replace(self.scope, since=None, until=None))
+        now = base & self.view.period(
+            date.fromisoformat(t["period"]["since"]), date.fromisoformat(t["period"]["until"])
+        )
+        before = base & self.view.period(
+            date.fromisoformat(t["previous"]["since"]), date.fromisoformat(t["previous"]["until"])
+        )
+        n1, n2 = int(now.sum()), int(before.sum())
+        for direction, shown in self.trend_shown.items():
+            sign = 1 if direction == "Rising" else -1
+            floor = min(x for x, _ in shown)
+            names = {x for _, x in shown}
+            missed = []
+            for theme in self.view.taxonomy.themes:
+                c = self.view.complaint(theme)
+                k1, k2 = int((now & c).sum()), int((before & c).sum())
+                moved = sign * 100 * ((k1 / n1 if n1 else 0.0) - (k2 / n2 if n2 else 0.0))
+                if theme in names or theme in self.scope.themes:
+                    continue
+                if abs(two_prop_z(k1, n1, k2, n2)) >= Z95 and moved > floor + 0.05:
+                    missed.append(theme)
+            self.verdict.add(
+                "figure",
+                f"{direction.lower()} themes",
+                not missed,
+                f"{', '.join(missed)} moved further but are not listed" if missed else "",
+            )
 
     def support(self, refs: str, mask: np.ndarray, claim: str) -> None:
         """Every record the line cites must be one the line's figure counts (or quotes)."""
@@ -216,6 +255,98 @@ def segment_rank_item(ctx: LineContext, m: re.Match[str]) -> None:
         ctx.figure(f"{key}={value} order", ok, "after a lower share", "in decreasing share")
     ctx.seg_listed.append((share, value))
     ctx.support(m.group("refs"), sm & target, f"{key}={value}'s counted complaints")
+
+
+def _trend_masks(ctx: LineContext) -> tuple[np.ndarray, np.ndarray] | None:
+    """The scope's verbatims in the answer's period and in the one before, whose dates come
+    from its `trend` block: the previous period must end the day before and be as long."""
+    from datetime import date as Date
+    from datetime import timedelta
+
+    t = ctx.trend
+    if not t:
+        ctx.verdict.add("figure", ctx.where("trend periods"), False, "no trend block")
+        return None
+    now, before = t["period"], t["previous"]
+    a, b = Date.fromisoformat(now["since"]), Date.fromisoformat(now["until"])
+    c, d = Date.fromisoformat(before["since"]), Date.fromisoformat(before["until"])
+    ok = d == a - timedelta(days=1) and (d - c) == (b - a)
+    ctx.figure("the previous period", ok, f"{c} to {d}", f"the {(b - a).days + 1} days before {a}")
+    base = ctx.view.scope(replace(ctx.scope, since=None, until=None))
+    return base & ctx.view.period(a, b), base & ctx.view.period(c, d)
+
+
+def _points(ctx: LineContext, m: re.Match[str], k1: int, n1: int, k2: int, n2: int) -> float:
+    from benchmarks.faith_view import Z95, two_prop_z
+
+    ctx.count("now", m.group("kn"), k1)
+    ctx.pct("share now", m.group("pn"), k1, n1)
+    ctx.count("before", m.group("kb"), k2)
+    ctx.pct("share before", m.group("pb"), k2, n2)
+    pts = 100 * ((k1 / n1 if n1 else 0.0) - (k2 / n2 if n2 else 0.0))
+    ctx.figure("points", abs(float(m.group("pts")) - pts) < 0.051, m.group("pts"), f"{pts:+.2f}")
+    want = "beyond" if abs(two_prop_z(k1, n1, k2, n2)) >= Z95 else "within"
+    ctx.figure("noise", m.group("noise") == want, m.group("noise"), want)
+    return pts
+
+
+def trend_header(ctx: LineContext, m: re.Match[str]) -> None:
+    """'Change in Southwest verbatims, 21-22 Feb 2015 vs the 2 days before (19-20 Feb 2015)
+    (649 vs 636 verbatims, +2.0% per day, within noise):' recounted per period."""
+    import math
+
+    who = m.group("who")
+    ctx.figure("scope words", who == ctx.scope.who, who, ctx.scope.who)
+    masks = _trend_masks(ctx)
+    if masks is None:
+        return
+    now, before = (int(x.sum()) for x in masks)
+    ctx.count("verbatims now", m.group("vn"), now)
+    ctx.count("verbatims before", m.group("vb"), before)
+    if m.group("chg") and ctx.trend:
+        dn = int(ctx.trend["period"]["days_with_data"])
+        db = int(ctx.trend["previous"]["days_with_data"])
+        rn, rb = now / dn if dn else 0.0, before / db if db else 0.0
+        chg = 100 * (rn - rb) / rb if rb else 0.0
+        ok = abs(float(m.group("chg")) - chg) < 0.051
+        ctx.figure("change per day", ok, m.group("chg"), f"{chg:+.2f}")
+        se = math.sqrt(now / dn**2 + before / db**2) if dn and db else 0.0
+        z = (rn - rb) / se if se else 0.0
+        want = "beyond" if abs(z) >= 1.959963984540054 else "within"
+        ctx.figure("volume noise", m.group("noise") == want, m.group("noise"), want)
+    ctx.trend_shown = {}
+
+
+def trend_negative(ctx: LineContext, m: re.Match[str]) -> None:
+    masks = _trend_masks(ctx)
+    if masks is None:
+        return
+    now, before = masks
+    neg = ctx.view.polarity < 0
+    _points(
+        ctx, m, int((now & neg).sum()), int(now.sum()), int((before & neg).sum()), int(before.sum())
+    )
+    ctx.support(m.group("refs"), now & neg, "the period's negative verbatims")
+
+
+def trend_theme(ctx: LineContext, m: re.Match[str]) -> None:
+    """'- Rising: Cancellations: 22.5% (146) vs 5.3% (34) complain about it, +17.2 pts,
+    beyond noise [3].': recounted; a rising or falling line moved beyond noise that way, and
+    no theme that moved further that way was left out."""
+    masks = _trend_masks(ctx)
+    theme = _theme(ctx, m.group("label"))
+    if masks is None or theme is None:
+        return
+    now, before = masks
+    cm = ctx.view.complaint(theme)
+    n1, n2 = int(now.sum()), int(before.sum())
+    pts = _points(ctx, m, int((now & cm).sum()), n1, int((before & cm).sum()), n2)
+    direction = m.group("dir")
+    if direction:
+        sign = 1 if direction == "Rising" else -1
+        ctx.figure(f"'{theme}' {direction.lower()}", sign * pts > 0, f"{pts:+.1f}", direction)
+        ctx.trend_shown.setdefault(direction, []).append((sign * pts, theme))
+    ctx.support(m.group("refs"), now & cm, f"the period's '{theme}' complaints")
 
 
 def none_tagged(ctx: LineContext, m: re.Match[str]) -> None:
@@ -442,6 +573,29 @@ PART = re.compile(
 )
 Rule = tuple[re.Pattern[str], Callable[[LineContext, re.Match[str]], None]]
 RULES: list[Rule] = [
+    (
+        re.compile(
+            r"^Change in (?P<who>.*?)verbatims, (?P<now>.+?) vs the (?P<days>\d+) days before "
+            rf"\((?P<before>[^)]+)\) \((?P<vn>{NUM}) vs (?P<vb>{NUM}) verbatims(?:, "
+            r"(?P<chg>[+-]?[\d.]+)% per day, (?P<noise>beyond|within) noise)?\):$"
+        ),
+        trend_header,
+    ),
+    (
+        re.compile(
+            rf"^- Negative: (?P<pn>{PCT}) \((?P<kn>{NUM})\) vs (?P<pb>{PCT}) \((?P<kb>{NUM})\), "
+            rf"(?P<pts>[+-]?[\d.]+) pts, (?P<noise>beyond|within) noise ?(?P<refs>{REFS})\.$"
+        ),
+        trend_negative,
+    ),
+    (
+        re.compile(
+            rf"^- (?:(?P<dir>Rising|Falling): )?(?P<label>[^:]+): (?P<pn>{PCT}) \((?P<kn>{NUM})\) "
+            rf"vs (?P<pb>{PCT}) \((?P<kb>{NUM})\) complain about it, (?P<pts>[+-]?[\d.]+) pts, "
+            rf"(?P<noise>beyond|within) noise ?(?P<refs>{REFS})\.$"
+        ),
+        trend_theme,
+    ),
     (
         re.compile(
             rf"^(?P<what>.+?) by (?P<key>[^,]+), share of each one's {SCOPE} \(overall "

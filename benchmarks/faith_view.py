@@ -53,7 +53,8 @@ class Scope:
 
     @property
     def who(self) -> str:
-        parts = [" / ".join(v) for v in self.segments.values()]
+        # a value of two keys ("Dresses", a department and a class) is named once
+        parts = list(dict.fromkeys(" / ".join(v) for v in self.segments.values()))
         return (" ".join(parts) + " ") if parts else ""
 
     @property

@@ -7,9 +7,12 @@ import copy
 import json
 import re
 import shutil
+from datetime import date
 from pathlib import Path
 
+from benchmarks.faith_view import two_prop_z
 from benchmarks.faithfulness import Checker
+from bot.citations import pct
 from bot.engine import Engine
 from ingest.config import Settings
 from tests.conftest import make_settings
@@ -180,3 +183,46 @@ def test_segment_rankings_are_recounted_and_a_wrong_order_caught(
         r"\((\d+) of", lambda m: f"({int(m.group(1)) + 1} of", doc["answer"], count=2
     )
     assert not checker.check(bad).faithful
+
+
+def test_trend_answers_are_recounted_and_a_left_out_mover_caught(
+    demo_engine: Engine, demo_settings: Settings
+) -> None:
+    checker = Checker(demo_settings, demo_engine)
+    doc = as_json(demo_engine, "Is anything getting worse?")
+    assert doc["answer"].startswith("Change in "), doc["answer"]
+    verdict = checker.check(doc)
+    assert verdict.faithful and not verdict.unverified, verdict.text()
+    assert verdict.tally("figure")[0] >= 15
+    bad = copy.deepcopy(doc)
+    bad["answer"] = re.sub(
+        r"\((\d+) vs", lambda m: f"({int(m.group(1)) + 1} vs", doc["answer"], count=1
+    )
+    assert not checker.check(bad).faithful
+    # the mover replaced by a theme that moved less, its own figures right: caught as left out
+    lines = doc["answer"].splitlines()
+    at = next(i for i, ln in enumerate(lines) if ln.startswith(("- Rising: ", "- Falling: ")))
+    word = lines[at][2:].split(":")[0]
+    label = lines[at].split(": ")[1]
+    c = demo_engine.corpus()
+    t = doc["trend"]
+    now = c.day_mask(
+        date.fromisoformat(t["period"]["since"]), date.fromisoformat(t["period"]["until"])
+    )
+    before = c.day_mask(
+        date.fromisoformat(t["previous"]["since"]), date.fromisoformat(t["previous"]["until"])
+    )
+    now, before = now & (c.kind == "verbatim"), before & (c.kind == "verbatim")
+    n1, n2 = int(now.sum()), int(before.sum())
+    other = next(x for x in c.complaints if demo_engine.label(x) != label)
+    k1, k2 = int((now & c.complaints[other]).sum()), int((before & c.complaints[other]).sum())
+    pts = 100 * (k1 / n1 - k2 / n2)
+    noise = "beyond" if abs(two_prop_z(k1, n1, k2, n2)) >= 1.959963984540054 else "within"
+    lines[at] = (
+        f"- {word}: {demo_engine.label(other)}: {pct(k1, n1)} ({k1}) vs {pct(k2, n2)} ({k2}) "
+        f"complain about it, {pts:+.1f} pts, {noise} noise."
+    )
+    swapped = copy.deepcopy(doc)
+    swapped["answer"] = "\n".join(lines)
+    failed = {c.what: c.detail for c in checker.check(swapped).failures}
+    assert any("not listed" in d for d in failed.values()), failed
