@@ -377,10 +377,12 @@ def segment_rank_lines(
         sf = copy.deepcopy(f)
         sf.segments = {**f.segments, key: [value]}
         sf.polarity = -1
-        hits = index.search(u.question, sf, k=4, theme_filter=f.themes or None, qvec=qvec)
-        if u.terms and not f.themes:  # a quote that uses the words the line counts
-            own = base & corpus.segment_mask(key, [value]) & target
-            hits = [h for h in hits if own[h.idx]] + _word_hits(corpus, own, u.terms)
+        # the quote is one of the complaints the line counts
+        own = base & corpus.segment_mask(key, [value]) & target
+        hits = index.search(u.question, sf, k=8, theme_filter=f.themes or None, qvec=qvec)
+        hits = [h for h in hits if own[h.idx]]
+        if u.terms and not f.themes:  # or one that uses the words best
+            hits += _word_hits(corpus, own, u.terms)
         cited = book.cite(hits, 1) if k else []
         lines.append(
             f"- {value}: {100 * share:.1f}% ({k:,} of {n:,}), {noise(z)} against the others "

@@ -130,6 +130,13 @@ def test_which_region_ranks_segments_by_share(demo_engine: Engine) -> None:
     got = [ln[2:].split(":")[0] for ln in items(a.answer)]
     assert got == order
     assert "Islands" in a.answer.splitlines()[-3]  # too few to rank, and said so
+    # each line's quote is one of the complaints that line counts: its region's late ones
+    by_id = {str(i): n for n, i in enumerate(c.ids)}
+    for line in items(a.answer):
+        region = line[2:].split(":")[0]
+        for n in re.findall(r"\[(\d+)\]", line):
+            i = by_id[a.citations[int(n) - 1].id]
+            assert c.complaints["lateness"][i] and c.segments["region"][i] == region, line
 
 
 def test_a_segment_ranking_about_words_no_theme_holds_counts_those_complaints(
