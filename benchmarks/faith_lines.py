@@ -108,14 +108,7 @@ class LineContext:
     def _trend_complete(self) -> None:
         from benchmarks.faith_view import Z95, two_prop_z
 
-        t = self.trend or {}
-        base = self.view.scope(replace(self.scope, since=None, until=None))
-        now = base & self.view.period(
-            date.fromisoformat(t["period"]["since"]), date.fromisoformat(t["period"]["until"])
-        )
-        before = base & self.view.period(
-            date.fromisoformat(t["previous"]["since"]), date.fromisoformat(t["previous"]["until"])
-        )
+        now, before = period_masks(self.view, self.scope, self.trend or {})
         n1, n2 = int(now.sum()), int(before.sum())
         for direction, shown in self.trend_shown.items():
             sign = 1 if direction == "Rising" else -1
@@ -257,10 +250,22 @@ def segment_rank_item(ctx: LineContext, m: re.Match[str]) -> None:
     ctx.support(m.group("refs"), sm & target, f"{key}={value}'s counted complaints")
 
 
+def period_masks(
+    view: StoreView, scope: Scope, trend: dict[str, Any]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The scope's verbatims (its own dates aside) in a trend's period and the one before."""
+    base = view.scope(replace(scope, since=None, until=None))
+    now, before = trend["period"], trend["previous"]
+    return (
+        base & view.period(date.fromisoformat(now["since"]), date.fromisoformat(now["until"])),
+        base
+        & view.period(date.fromisoformat(before["since"]), date.fromisoformat(before["until"])),
+    )
+
+
 def _trend_masks(ctx: LineContext) -> tuple[np.ndarray, np.ndarray] | None:
     """The scope's verbatims in the answer's period and in the one before, whose dates come
     from its `trend` block: the previous period must end the day before and be as long."""
-    from datetime import date as Date
     from datetime import timedelta
 
     t = ctx.trend
@@ -268,12 +273,11 @@ def _trend_masks(ctx: LineContext) -> tuple[np.ndarray, np.ndarray] | None:
         ctx.verdict.add("figure", ctx.where("trend periods"), False, "no trend block")
         return None
     now, before = t["period"], t["previous"]
-    a, b = Date.fromisoformat(now["since"]), Date.fromisoformat(now["until"])
-    c, d = Date.fromisoformat(before["since"]), Date.fromisoformat(before["until"])
+    a, b = date.fromisoformat(now["since"]), date.fromisoformat(now["until"])
+    c, d = date.fromisoformat(before["since"]), date.fromisoformat(before["until"])
     ok = d == a - timedelta(days=1) and (d - c) == (b - a)
     ctx.figure("the previous period", ok, f"{c} to {d}", f"the {(b - a).days + 1} days before {a}")
-    base = ctx.view.scope(replace(ctx.scope, since=None, until=None))
-    return base & ctx.view.period(a, b), base & ctx.view.period(c, d)
+    return period_masks(ctx.view, ctx.scope, t)
 
 
 def _points(ctx: LineContext, m: re.Match[str], k1: int, n1: int, k2: int, n2: int) -> float:
@@ -295,6 +299,8 @@ def trend_header(ctx: LineContext, m: re.Match[str]) -> None:
     (649 vs 636 verbatims, +2.0% per day, within noise):' recounted per period."""
     import math
 
+    from benchmarks.faith_view import Z95
+
     who = m.group("who")
     ctx.figure("scope words", who == ctx.scope.who, who, ctx.scope.who)
     masks = _trend_masks(ctx)
@@ -312,7 +318,7 @@ def trend_header(ctx: LineContext, m: re.Match[str]) -> None:
         ctx.figure("change per day", ok, m.group("chg"), f"{chg:+.2f}")
         se = math.sqrt(now / dn**2 + before / db**2) if dn and db else 0.0
         z = (rn - rb) / se if se else 0.0
-        want = "beyond" if abs(z) >= 1.959963984540054 else "within"
+        want = "beyond" if abs(z) >= Z95 else "within"
         ctx.figure("volume noise", m.group("noise") == want, m.group("noise"), want)
     ctx.trend_shown = {}
 
