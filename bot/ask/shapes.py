@@ -396,10 +396,10 @@ def segment_rank_lines(
     return True
 
 
-def _word_hits(corpus: Corpus, mask: np.ndarray, terms: list[str]) -> list[Hit]:
+def _word_hits(corpus: Corpus, mask: np.ndarray, terms: list[str], at_most: int = 25) -> list[Hit]:
     """The records of ``mask`` that score highest on the words, as search hits."""
     score = np.where(mask, corpus.bm25_scores(" ".join(terms)), -1.0)
-    top = [int(i) for i in np.argsort(-score)[:25] if score[i] >= 0]
+    top = [int(i) for i in np.argsort(-score)[:at_most] if score[i] >= 0]
     return [Hit(i, corpus.ids[i], float(score[i]), lexical=float(score[i])) for i in top]
 
 
@@ -458,10 +458,7 @@ def mention_lines(
             "evidence that customers raise it."
         )
         return False
-    score = np.where(found, corpus.bm25_scores(words), -1.0)
-    top = np.argsort(-score)[: min(9, k)]
-    hits = [Hit(int(i), corpus.ids[int(i)], float(score[i]), lexical=float(score[i])) for i in top]
-    cited = book.cite(hits, 3)
+    cited = book.cite(_word_hits(corpus, found, u.terms, at_most=9), 3)
     neg = int((found & (corpus.polarity < 0)).sum())
     lines.append(
         f"'{words}': {k:,} of {n:,} {who}verbatims{when} ({pct(k, n)}) use these words, "
