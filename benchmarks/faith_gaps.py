@@ -65,6 +65,20 @@ class Expected:
     score: float
 
 
+def goodness(v: Any) -> float:
+    """How good the metric looks, 0..1: its rank among the segments and whether it meets its
+    target (the definition in bot.analysis.gaps, written out again)."""
+    parts = []
+    if v.of > 1:
+        parts.append((v.of - v.rank) / (v.of - 1))
+    if v.fact.target is not None:
+        higher = v.fact.direction == "higher"
+        parts.append(
+            float(v.fact.value >= v.fact.target if higher else v.fact.value <= v.fact.target)
+        )
+    return sum(parts) / len(parts) if parts else 0.5
+
+
 def expected(view: StoreView, report: Any, v: Any, base: np.ndarray) -> Expected:
     rc = recount(view, report, v, base)
     ranked = report.gaps + report.agreeing
@@ -79,15 +93,6 @@ def expected(view: StoreView, report: Any, v: Any, base: np.ndarray) -> Expected
     rest_k, rest_n = sum(o.k for o in others), sum(o.n_c for o in others)
     mix = rc.k / rc.n_c if rc.n_c else 0.0
     rest = rest_k / rest_n if rest_n else 0.0
-    parts = []
-    if v.of > 1:
-        parts.append((v.of - v.rank) / (v.of - 1))
-    if v.fact.target is not None:
-        higher = v.fact.direction == "higher"
-        parts.append(
-            float(v.fact.value >= v.fact.target if higher else v.fact.value <= v.fact.target)
-        )
-    goodness = sum(parts) / len(parts) if parts else 0.5
     lo, hi = wilson(rc.k, rc.n_c)
     return Expected(
         rc=rc,
@@ -97,7 +102,7 @@ def expected(view: StoreView, report: Any, v: Any, base: np.ndarray) -> Expected
         hi=hi,
         rest=rest,
         z=two_prop_z(rc.k, rc.n_c, rest_k, rest_n) if rest_n else 0.0,
-        score=goodness * (mix - rest) * 100 if rest_n else 0.0,
+        score=goodness(v) * (mix - rest) * 100 if rest_n else 0.0,
     )
 
 
@@ -201,8 +206,66 @@ def more_gaps(ctx: LineContext, m: re.Match[str], report: Any, base: np.ndarray)
     ctx.count("more gaps", m.group("more"), len(report.gaps) - ctx.gap_lines)
 
 
+def _asked(ctx: LineContext) -> list[str]:
+    return list(dict.fromkeys(v for vals in ctx.scope.segments.values() for v in vals))
+
+
 def no_gap(ctx: LineContext, m: re.Match[str], report: Any, base: np.ndarray) -> None:
-    ctx.figure("no gap", not report.gaps, f"{len(report.gaps)} gaps", "none")
+    """No gap at all, or (``for X``) none among the segments asked about, which must have been
+    ranked against the others."""
+    who = m.group("who")
+    if who is None:
+        ctx.figure("no gap", not report.gaps, f"{len(report.gaps)} gaps", "none")
+        return
+    asked = _asked(ctx)
+    ctx.figure("segments named", who == " and ".join(asked), who, " and ".join(asked))
+    theirs = [v for v in report.gaps if v.segment in asked]
+    ctx.figure(f"no gap for {who}", not theirs, f"{len(theirs)} gaps", "none")
+    ranked = [v for v in report.agreeing if v.segment in asked]
+    ctx.figure(f"{who} ranked", bool(ranked), "ranked", "not ranked")
+
+
+def too_few(ctx: LineContext, m: re.Match[str], report: Any, base: np.ndarray) -> None:
+    """The segments asked about are in no ranking: every view of them is below the minimum."""
+    asked = _asked(ctx)
+    who = m.group("who")
+    ctx.figure("segments named", who == " and ".join(asked), who, " and ".join(asked))
+    ranked = [v for v in report.gaps + report.agreeing if v.segment in asked]
+    ctx.figure(f"{who} too few to rank", not ranked, f"{len(ranked)} ranked", "none")
+
+
+def agreeing_line(ctx: LineContext, m: re.Match[str], report: Any, base: np.ndarray) -> None:
+    """A segment asked about that is no gap: its metric, rank, complaint share and the other
+    segments' share, recounted, and which way it agrees."""
+    seg = m.group("segment")
+    v = next((o for o in report.agreeing if o.segment == seg and head(o) == m["head"]), None)
+    if v is None:
+        ctx.verdict.add(
+            "figure",
+            ctx.where(f"agreeing '{seg}: {m.group('head')}'"),
+            False,
+            "not a ranked segment that is no gap in a fresh gap analysis of the store",
+        )
+        return
+    e = expected(ctx.view, report, v, base)
+    ctx.count("rank", m.group("rank"), v.rank)
+    ctx.count("segments compared", m.group("of"), v.of)
+    check_metric_record(ctx, m.group("mrefs"), v)
+    themes = " / ".join(ctx.view.taxonomy.label(t).lower() for t in e.rc.themes)
+    ctx.figure("linked themes", m.group("themes") == themes, m.group("themes"), themes)
+    ctx.count("complaining customers (n_c)", m.group("nc"), e.rc.n_c)
+    ctx.figure("share of complaints", number_ok(m.group("mix"), 100 * e.mix), m.group("mix"),
+               f"{100 * e.mix:.3f}")  # fmt: skip
+    ctx.figure("other segments' share", number_ok(m.group("rest"), 100 * e.rest),
+               m.group("rest"), f"{100 * e.rest:.3f}")  # fmt: skip
+    good = goodness(v)
+    way = (
+        "the metric looks worse than its customers' complaints"
+        if good < 0.5 and e.mix < e.rest
+        else "customers agree with the metric"
+    )
+    ctx.figure("which way", m.group("way") == way, m.group("way"), way)
+    ctx.figure("no gap", not (good >= 0.5 and e.score > 0), f"score {e.score:.2f}", "<= 0")
 
 
 def check_entry(ctx: LineContext, g: dict[str, Any], report: Any, base: np.ndarray) -> None:
@@ -266,7 +329,17 @@ GAP_RULES = [
     ),
     (re.compile(r"^Not ranked, too few verbatims: (?P<items>.+)\.$"), not_ranked_line),
     (re.compile(r"^(?P<more>\d+) more gap\(s\): run `cxbot gaps` for all\.$"), more_gaps),
-    (re.compile(r"^No disagreement found: .*"), no_gap),
+    (re.compile(r"^No disagreement found(?: for (?P<who>.+?))?: .*"), no_gap),
+    (re.compile(r"^Too few verbatims from (?P<who>.+?) to compare with the other .*"), too_few),
+    (
+        re.compile(
+            rf"^(?P<segment>.+?): (?P<head>.+?) \(rank (?P<rank>\d+) of (?P<of>\d+)\) "
+            rf"(?P<mrefs>{REFS}); (?P<themes>.+?) is (?P<mix>[\d.]+)% of what its (?P<nc>{NUM}) "
+            r"complaining customers raise vs (?P<rest>[\d.]+)% for the other segments: "
+            r"(?P<way>.+)\.$"
+        ),
+        agreeing_line,
+    ),
     (re.compile(r"^Where the internal metric looks good but customers .*:$"), None),
 ]
 """(pattern, rule); a rule of None marks a line that states no figure of its own."""

@@ -745,6 +745,15 @@ def score_gap_section(
     return lines
 
 
+def agreement(v: SegmentView) -> str:
+    """How a ranked segment that is no gap compares: a metric that looks good and no more
+    complaints, or one that looks poor and as many or more, agree; a poor metric with fewer
+    complaints than elsewhere is the other way round."""
+    if v.goodness < 0.5 and v.mix < v.rest_share:
+        return "the metric looks worse than its customers' complaints"
+    return "customers agree with the metric"
+
+
 def gap_answer_lines(
     index: Index,
     u: Understanding,
@@ -788,22 +797,35 @@ def gap_answer_lines(
             lines.append(f"{len(report.gaps) - theme_k} more gap(s): run `cxbot gaps` for all.")
     elif report.score_disagreements:
         pass  # the score side below is the disagreement
+    elif f.segments:  # the segments asked about: how they compare, with the report line
+        asked = " and ".join(dict.fromkeys(v for vals in f.segments.values() for v in vals))
+        if report.agreeing:
+            lines.append(
+                f"No disagreement found for {asked}: where its metrics look good, its "
+                "customers do not complain about the linked themes more than the other "
+                "segments' customers."
+            )
+        else:
+            lines.append(
+                f"Too few verbatims from {asked} to compare with the other segments: "
+                "no disagreement can be shown either way."
+            )
+        corpus = index.corpus()
+        for v in report.agreeing[:3]:
+            themes = " / ".join(index.label(t).lower() for t in report._themes(v))
+            ns = book.cite([_hit(corpus, v.record_idx)], 1)
+            period = f" ({v.period_label})" if v.period_label else ""
+            lines.append(
+                f"{v.segment}: {humanise(v.fact.metric)} {fmt_value(v.fact)}{period} "
+                f"(rank {v.rank} of {v.of}) {refs(ns)}; {themes} is {100 * v.mix:.1f}% of what its "
+                f"{v.n_c:,} complaining customers raise vs {100 * v.rest_share:.1f}% for "
+                f"the other segments: {agreement(v)}."
+            )
     else:
         lines.append(
             "No disagreement found: where the metrics look good, customers do not "
             "complain about the linked themes more than elsewhere."
         )
-        if f.segments:  # say how the segments asked about compare, with the report line
-            corpus = index.corpus()
-            for v in report.agreeing[:3]:
-                themes = " / ".join(index.label(t).lower() for t in report._themes(v))
-                ns = book.cite([_hit(corpus, v.record_idx)], 1)
-                lines.append(
-                    f"{v.segment}: {humanise(v.fact.metric)} {fmt_value(v.fact)} (rank {v.rank} "
-                    f"of {v.of}) {refs(ns)}; {themes} is {100 * v.mix:.1f}% of what its "
-                    f"{v.n_c:,} complaining customers raise vs {100 * v.rest_share:.1f}% for "
-                    "the other segments: customers agree with the metric."
-                )
     small = [v for v in report.not_ranked]
     if small:
         lines.append(
@@ -813,7 +835,7 @@ def gap_answer_lines(
     for p in report.problems[:5]:
         lines.append(f"Note: {p}")
     enough = bool(report.gaps) or bool(report.score_disagreements)
-    enough = enough or bool(f.segments and (report.agreeing or report.scores))
+    enough = enough or bool(f.segments and (report.agreeing or compared))
     if out is not None and report.scores:
         out["score_gaps"] = [report.score_dict(g) for g in report.scores]
     return lines, [report.gap_dict(index, v) for v in report.gaps], enough

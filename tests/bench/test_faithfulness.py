@@ -100,6 +100,32 @@ def test_score_side_of_a_gap_is_recounted_and_tampering_caught(
     assert any(w.endswith(": verdict") for w in failed), failed
 
 
+def test_a_segment_with_no_gap_is_recounted_and_a_global_claim_caught(
+    demo_engine: Engine, demo_settings: Settings
+) -> None:
+    """Asked about one region that is no gap, the answer speaks of that region (the store has
+    gaps elsewhere) and each of its lines is recounted; the old wording, which claimed no
+    segment anywhere disagrees, and a made-up share are caught."""
+    checker = Checker(demo_settings, demo_engine)
+    doc = as_json(demo_engine, "Do East customers agree with our delivery stats?")
+    assert doc["answer"].startswith("No disagreement found for East:")
+    verdict = checker.check(doc)
+    assert verdict.faithful, verdict.text()
+    assert verdict.tally("figure")[0] >= 10
+    bad = copy.deepcopy(doc)
+    bad["answer"] = bad["answer"].replace(
+        "No disagreement found for East:", "No disagreement found:"
+    )
+    bad["answer"] = re.sub(r"vs (\d+)\.(\d)% for the other", r"vs 1\1.\2% for the other",
+                           bad["answer"], count=1)  # fmt: skip
+    failed = [c.what for c in checker.check(bad).failures]
+    assert any(w.endswith("no gap") for w in failed), failed
+    assert any("other segments' share" in w for w in failed), failed
+    small = as_json(demo_engine, "Do Islands customers agree with our on-time delivery stats?")
+    assert small["answer"].startswith("Too few verbatims from Islands")
+    assert checker.check(small).faithful
+
+
 def test_a_renamed_theme_is_checked_under_its_new_name(
     demo_settings: Settings, tmp_path: Path
 ) -> None:

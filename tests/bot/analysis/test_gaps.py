@@ -184,6 +184,10 @@ def test_a_segment_filter_shows_one_segment_still_compared_with_all(
     assert [v.segment for v in north.gaps] == ["North"]
     assert (north.gaps[0].rank, north.gaps[0].rest_share) == (1, everyone.gaps[0].rest_share)
     a = engine.ask("Do South customers agree with our on-time delivery stats?")
-    assert "No disagreement found" in a.answer
-    assert "South: On-time delivery 90% (rank 4 of 4) [1]" in a.answer
+    # about South, not a claim that no segment has a gap (North has one)
+    assert a.answer.startswith("No disagreement found for South: where its metrics look good")
+    assert "South: On-time delivery 90% (2026-10) (rank 4 of 4) [1]" in a.answer
     assert "customers agree with the metric" in a.answer and a.enough_evidence
+    tiny = engine.ask("Do Tiny customers agree with our on-time delivery stats?")
+    assert tiny.answer.startswith("Too few verbatims from Tiny to compare")
+    assert "No disagreement found" not in tiny.answer and not tiny.enough_evidence
