@@ -46,12 +46,14 @@ def _spaced(idx: np.ndarray, n: int) -> np.ndarray:
 
 def _quotes(c: Cluster, texts: list[str], vecs: np.ndarray, n: int = 6) -> list[int]:
     """The members closest to the topic that use its name's words (the quotes show why it is
-    called that), else its closest members."""
+    called that); its closest members only when none does (a quote beside a name it does not
+    use reads as evidence for something else)."""
     words = tokens(c.label)
     order = c.members[np.argsort(-(vecs[c.members] @ c.centroid))]
+    using = [i for i in order if set(words) <= set(tokens(texts[i]))]
     out: list[int] = []
     seen: set[str] = set()
-    for i in [*(i for i in order if set(words) <= set(tokens(texts[i]))), *c.examples]:
+    for i in using or list(c.examples):
         key = " ".join(tokens(texts[i]))
         if key not in seen:
             seen.add(key)

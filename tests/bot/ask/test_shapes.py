@@ -118,6 +118,18 @@ def test_praise_names_what_positive_verbatims_talk_about(demo_engine: Engine) ->
     assert counts == sorted(counts, reverse=True) and sum(counts) <= int(pos.sum())
 
 
+def test_every_quote_beside_a_praise_topic_uses_its_name(demo_engine: Engine) -> None:
+    """A second quote that does not say "team" beside "Team" reads as evidence for it."""
+    for q in ("What do app customers like about us?", "What do store customers appreciate?",
+              "What are we doing well in the North?"):  # fmt: skip
+        a = demo_engine.ask(q)
+        for ln in items(a.answer):
+            label = ln[2:].split(": ", 1)[0].lower()
+            for n in re.findall(r"\[(\d+)\]", ln):
+                quote = a.citations[int(n) - 1].text.lower()
+                assert all(re.search(rf"\b{w}", quote) for w in label.split()), (q, ln, quote)
+
+
 def test_which_region_ranks_segments_by_share(demo_engine: Engine) -> None:
     a = demo_engine.ask("Which region complains most about late deliveries?")
     assert a.extra["query"]["rank_by"] == "region"
