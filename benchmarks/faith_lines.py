@@ -43,6 +43,7 @@ class LineContext:
     words: Callable[[str], np.ndarray] | None = None  # the records that use a word (lexical)
     trend: dict[str, Any] | None = None  # a trend answer's periods (its `trend` block)
     trend_shown: dict[str, list[tuple[float, str]]] = field(default_factory=dict)
+    top_n: int = 3  # how many lines a "most" list holds: the question's N, else three
 
     def where(self, what: str) -> str:
         return f"line {self.line_no}: {what}"
@@ -103,7 +104,7 @@ class LineContext:
             counts = {
                 t: float((scope & self.view.complaint(t)).sum()) for t in self.view.taxonomy.themes
             }
-            self.ranking("most raised complaints", self.listed, counts, 3)
+            self.ranking("most raised complaints", self.listed, counts, self.top_n)
 
     def _trend_complete(self) -> None:
         from benchmarks.faith_view import Z95, two_prop_z

@@ -166,7 +166,15 @@ class Checker:
         self._citations(list(cites.values()), v)
         self._references(str(a.get("answer", "")), cites, v)
         scope = self.view.scope_from(a.get("filters") or {})
-        ctx = LineContext(self.view, scope, cites, v, words=self._uses_word, trend=a.get("trend"))
+        ctx = LineContext(
+            self.view,
+            scope,
+            cites,
+            v,
+            words=self._uses_word,
+            trend=a.get("trend"),
+            top_n=int(a.get("top_n") or 3),
+        )
         gap_state: tuple[Any, np.ndarray] | None = None
         lines = [(no, x.rstrip()) for no, x in enumerate(str(a.get("answer", "")).splitlines(), 1)]
         driven: set[int] = set()

@@ -252,3 +252,21 @@ def test_trend_answers_are_recounted_and_a_left_out_mover_caught(
     swapped["answer"] = "\n".join(lines)
     failed = {c.what: c.detail for c in checker.check(swapped).failures}
     assert any("not listed" in d for d in failed.values()), failed
+
+
+def test_a_top_n_list_is_complete_for_its_n_and_a_left_out_theme_caught(
+    demo_engine: Engine, demo_settings: Settings
+) -> None:
+    """'the two main issues' lists two: complete for N = 2 (nothing left out ranks higher); the
+    same list without its first line leaves out the most raised complaint."""
+    checker = Checker(demo_settings, demo_engine)
+    doc = as_json(demo_engine, "Give me the two main issues North customers raise")
+    assert doc["top_n"] == 2
+    lines = doc["answer"].splitlines()
+    assert len([ln for ln in lines if ln.startswith("- ")]) == 2
+    assert checker.check(doc).faithful, checker.check(doc).text()
+    bad = copy.deepcopy(doc)
+    first = next(i for i, ln in enumerate(lines) if ln.startswith("- "))
+    bad["answer"] = "\n".join(lines[:first] + lines[first + 1 :])
+    failed = [f"{c.what} {c.detail}" for c in checker.check(bad).failures]
+    assert any("most raised complaints" in w and "not listed" in w for w in failed), failed
