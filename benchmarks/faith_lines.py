@@ -44,6 +44,7 @@ class LineContext:
     trend: dict[str, Any] | None = None  # a trend answer's periods (its `trend` block)
     trend_shown: dict[str, list[tuple[float, str]]] = field(default_factory=dict)
     top_n: int = 3  # how many lines a "most" list holds: the question's N, else three
+    compare: Any = None  # a comparison's sides (benchmarks.faith_compare.Sides)
 
     def where(self, what: str) -> str:
         return f"line {self.line_no}: {what}"

@@ -38,6 +38,7 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.faith_compare import COMPARE_RULES, compare_finish
 from benchmarks.faith_drivers import (
     DriverCheck,
     Raw,
@@ -198,7 +199,7 @@ class Checker:
             if line.startswith(("Note: ", "Answered as: ")):  # a caveat, or the query read
                 v.notes.append(f"line {no}: {line}")
                 continue
-            if self._apply(RULES, line, ctx):
+            if self._apply(RULES + COMPARE_RULES, line, ctx):
                 continue
             matched = False
             for pattern, srule in SCORE_GAP_RULES:  # internal score vs the customers' own
@@ -219,6 +220,7 @@ class Checker:
             if not matched and NUMBER.search(line):
                 v.unverified.append(f"line {no}: {line}")
         ctx.finish()
+        compare_finish(ctx)
         if a.get("gaps"):
             gap_state = gap_state or self._gap_report(scope)
             for g in a["gaps"]:

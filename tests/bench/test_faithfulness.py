@@ -270,3 +270,32 @@ def test_a_top_n_list_is_complete_for_its_n_and_a_left_out_theme_caught(
     bad["answer"] = "\n".join(lines[:first] + lines[first + 1 :])
     failed = [f"{c.what} {c.detail}" for c in checker.check(bad).failures]
     assert any("most raised complaints" in w and "not listed" in w for w in failed), failed
+
+
+def test_comparisons_are_recounted_and_a_wrong_side_caught(
+    demo_engine: Engine, demo_settings: Settings
+) -> None:
+    """Each side's counts and shares, which side is higher by how much, the noise call, each
+    quote being one the row counts, and (no theme asked) the most raised themes shown."""
+    checker = Checker(demo_settings, demo_engine)
+    for q in ("Compare North and South on late deliveries",
+              "How do Islands compare with the other regions?", "app vs web vs store"):  # fmt: skip
+        doc = as_json(demo_engine, q)
+        assert doc["intent"] == "compare", q
+        verdict = checker.check(doc)
+        assert verdict.faithful and not verdict.unverified, verdict.text()
+        assert verdict.tally("figure")[0] >= 12, q
+    doc = as_json(demo_engine, "Compare North and South on late deliveries")
+    bad = copy.deepcopy(doc)
+    bad["answer"] = re.sub(r"; North higher by", "; South higher by", bad["answer"], count=1)
+    bad["answer"] = re.sub(r"South (\d+\.\d)% \((\d+)/", r"South \1% (1\2/", bad["answer"], count=1)
+    failed = [c.what for c in checker.check(bad).failures]
+    assert any(w.endswith("higher side") for w in failed), failed
+    assert any("South (k)" in w for w in failed), failed
+    # a theme left out that is raised more than one shown
+    doc = as_json(demo_engine, "How do Islands compare with the other regions?")
+    lines = doc["answer"].splitlines()
+    first = next(i for i, ln in enumerate(lines) if "(complaints)" in ln)
+    doc["answer"] = "\n".join(lines[:first] + lines[first + 1 :])
+    failed = [c.what for c in checker.check(doc).failures]
+    assert any("themes compared" in w for w in failed), failed
