@@ -455,6 +455,16 @@ def explained_line(ctx: LineContext, m: re.Match[str], dc: DriverCheck) -> None:
     ctx.verdict.add("figure", ctx.where("explained by co-occurring themes"), ok, f"{want}")
 
 
+def none_lowers(ctx: LineContext, m: re.Match[str], dc: DriverCheck) -> None:
+    """'No theme clearly lowers the NPS: ...': the recount's fix-first list (both intervals
+    below 0) is empty, and the score named is the one estimated."""
+    want = getattr(dc, "fix_labels", None)
+    ok = want is not None and not want
+    ctx.verdict.add("figure", ctx.where("no theme clearly lowers"), ok, f"fix first: {want}")
+    label = dc.doc.get("label")
+    ctx.figure("score named", m["label"] == label, m["label"], label)
+
+
 DriverRule = Callable[[LineContext, re.Match[str], DriverCheck], None]
 SCORE_RE = re.compile(
     rf"^(?P<label>NPS|CSAT|Star rating) over (?P<n>{NUM}) scored (?P<who>.*?)verbatims"
@@ -495,6 +505,13 @@ DRIVER_RULES: list[tuple[re.Pattern[str], DriverRule]] = [
         too_few,
     ),
     (re.compile(rf"^(?P<k>{NUM}) more: run `cxbot drivers` for all\.$"), more_line),
+    (
+        re.compile(
+            r"^No theme clearly lowers the (?P<label>NPS|CSAT|Star rating): no theme's impact "
+            r"interval lies below 0 once the themes it comes with are held fixed\.$"
+        ),
+        none_lowers,
+    ),
     (
         re.compile(
             r"^Lower the score only together with other themes \(explained by co-occurring "

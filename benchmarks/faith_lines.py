@@ -325,6 +325,23 @@ def trend_header(ctx: LineContext, m: re.Match[str]) -> None:
     ctx.trend_shown = {}
 
 
+def trend_too_few(ctx: LineContext, m: re.Match[str]) -> None:
+    """'Not enough evidence for a trend in American verbatims, ...: 2,602 and 2 verbatims (at
+    least 30 in each period are needed).': both periods recounted, one of them under the
+    minimum."""
+    who = m.group("who")
+    ctx.figure("scope words", who == ctx.scope.who, who, ctx.scope.who)
+    masks = _trend_masks(ctx)
+    if masks is None:
+        return
+    now, before = (int(x.sum()) for x in masks)
+    ctx.count("verbatims now", m.group("vn"), now)
+    ctx.count("verbatims before", m.group("vb"), before)
+    least = ctx.view.settings.min_segment_n
+    ctx.count("the minimum", m.group("min"), least)
+    ctx.figure("too few", min(now, before) < least, f"{now:,} and {before:,}", f"< {least}")
+
+
 def trend_negative(ctx: LineContext, m: re.Match[str]) -> None:
     masks = _trend_masks(ctx)
     if masks is None:
@@ -424,6 +441,17 @@ def complaint_item(ctx: LineContext, m: re.Match[str]) -> None:
     ctx.listed.append((k, theme))
 
 
+def only_known(ctx: LineContext, m: re.Match[str]) -> None:
+    """'Only 2 known theme(s) are raised as complaints here; 9 negative verbatims raise none of
+    the known themes.': the themes with a complaint in scope, and the negative verbatims in it
+    that raise none."""
+    scope = ctx.view.scope(ctx.scope)
+    raised = [t for t in ctx.view.taxonomy.themes if (scope & ctx.view.complaint(t)).any()]
+    ctx.count("themes raised as complaints", m.group("k"), len(raised))
+    bare = scope & (ctx.view.polarity < 0) & ~ctx.view.any_complaint
+    ctx.count("negative verbatims in no theme", m.group("neg"), int(bare.sum()))
+
+
 def across(ctx: LineContext, m: re.Match[str]) -> None:
     ctx.scope_words(m)
     scope = ctx.view.scope(ctx.scope)
@@ -482,9 +510,9 @@ def closest_of(ctx: LineContext, m: re.Match[str]) -> None:
     ctx.support(m.group("refs"), scope, "the verbatims in scope")
 
 
-def words_used(ctx: LineContext, m: re.Match[str]) -> None:
-    """ "'see through': 12 of 4,000 verbatims (0.3%) use these words, 9 of them negative": each
-    word looked for, stemmed as search matches it, recounted over the catalog's texts."""
+def _using(ctx: LineContext, words: str) -> tuple[np.ndarray, np.ndarray]:
+    """The scope, and its verbatims that use every word (stemmed as search matches it), from
+    the catalog's texts."""
     import Stemmer
 
     stem = Stemmer.Stemmer("english").stemWord
@@ -492,12 +520,28 @@ def words_used(ctx: LineContext, m: re.Match[str]) -> None:
     def stems(text: str) -> set[str]:
         return {stem(w) for w in re.findall(r"(?u)\b\w\w+\b", text.lower())}
 
-    ctx.scope_words(m)
     scope = ctx.view.scope(ctx.scope)
-    wanted = stems(m.group("words"))
+    wanted = stems(words)
     found = np.zeros(len(scope), dtype=bool)
     for i in np.flatnonzero(scope):
         found[i] = wanted <= stems(str(ctx.view.rows[i]["text"]))
+    return scope, found
+
+
+def words_unused(ctx: LineContext, m: re.Match[str]) -> None:
+    """ "None of the 226 Sweaters verbatims use the words 'pilling'.": the scope counted, and
+    no verbatim in it uses them all."""
+    ctx.scope_words(m)
+    scope, found = _using(ctx, m.group("words"))
+    ctx.count("verbatims in scope", m.group("n"), int(scope.sum()))
+    ctx.count("using the words", "0", int(found.sum()))
+
+
+def words_used(ctx: LineContext, m: re.Match[str]) -> None:
+    """ "'see through': 12 of 4,000 verbatims (0.3%) use these words, 9 of them negative": each
+    word looked for, stemmed as search matches it, recounted over the catalog's texts."""
+    ctx.scope_words(m)
+    scope, found = _using(ctx, m.group("words"))
     k, n = int(found.sum()), int(scope.sum())
     neg = int((found & (ctx.view.polarity < 0)).sum())
     ctx.count("verbatims in scope", m.group("n"), n)
@@ -581,6 +625,28 @@ PART = re.compile(
 )
 Rule = tuple[re.Pattern[str], Callable[[LineContext, re.Match[str]], None]]
 RULES: list[Rule] = [
+    (
+        re.compile(
+            rf"^Only (?P<k>{NUM}) known theme\(s\) are raised as complaints here; (?P<neg>{NUM}) "
+            r"negative verbatims raise none of the known themes\.$"
+        ),
+        only_known,
+    ),
+    (
+        re.compile(
+            rf"^None of the (?P<n>{NUM}) {SCOPE} use the words '(?P<words>[^']+)'\. Not enough "
+            r"evidence that customers raise it\.$"
+        ),
+        words_unused,
+    ),
+    (
+        re.compile(
+            r"^Not enough evidence for a trend in (?P<who>.*?)verbatims, .+? vs the \d+ days "
+            rf"before \([^)]+\): (?P<vn>{NUM}) and (?P<vb>{NUM}) verbatims \(at least "
+            r"(?P<min>\d+) in each period are needed\)\.$"
+        ),
+        trend_too_few,
+    ),
     (
         re.compile(
             r"^Change in (?P<who>.*?)verbatims, (?P<now>.+?) vs the (?P<days>\d+) days before "

@@ -162,6 +162,13 @@ def trend_lines(
             f"Not enough evidence for a trend in {head}: {tr.volume.now:,} and "
             f"{tr.volume.before:,} verbatims (at least {min_n} in each period are needed)."
         )
+        if out is not None:  # which periods were counted, so the figures can be checked
+            out["trend"] = {
+                "period": now_p.as_dict(),
+                "previous": before_p.as_dict(),
+                "verbatims": {"now": tr.volume.now, "before": tr.volume.before},
+                "themes": [],
+            }
         return False
     v = tr.volume
     change = v.change_pct

@@ -299,3 +299,73 @@ def test_comparisons_are_recounted_and_a_wrong_side_caught(
     doc["answer"] = "\n".join(lines[:first] + lines[first + 1 :])
     failed = [c.what for c in checker.check(doc).failures]
     assert any("themes compared" in w for w in failed), failed
+
+
+def test_too_few_for_a_trend_is_recounted_and_a_wrong_count_caught(
+    demo_engine: Engine, demo_settings: Settings
+) -> None:
+    """'Not enough evidence for a trend': both periods' verbatims recounted from the answer's
+    `trend` block, and one of them really under the minimum."""
+    checker = Checker(demo_settings, demo_engine)
+    doc = as_json(demo_engine, "Are web customers getting more frustrated over time?")
+    assert doc["answer"].startswith("Not enough evidence for a trend in web verbatims")
+    assert doc["trend"]["period"]["since"] and doc["trend"]["previous"]["until"]
+    verdict = checker.check(doc)
+    assert verdict.faithful and not verdict.unverified, verdict.text()
+    bad = copy.deepcopy(doc)
+    bad["answer"] = re.sub(r": (\d+) and", r": 1\1 and", bad["answer"], count=1)
+    failed = [c.what for c in checker.check(bad).failures]
+    assert any("verbatims now" in w for w in failed), failed
+
+
+def test_words_nobody_uses_are_recounted_and_a_false_none_caught(
+    demo_engine: Engine, demo_settings: Settings
+) -> None:
+    """'None of the 220 West verbatims use the words ...': the scope counted, and no verbatim in
+    it uses them; the same claim about words West customers do use is caught."""
+    checker = Checker(demo_settings, demo_engine)
+    doc = as_json(demo_engine, "How often do West customers mention the trampoline?")
+    assert doc["answer"].startswith("None of the ")
+    verdict = checker.check(doc)
+    assert verdict.faithful and not verdict.unverified, verdict.text()
+    bad = copy.deepcopy(doc)
+    bad["answer"] = bad["answer"].replace("'trampoline'", "'late'", 1)
+    failed = [c.what for c in checker.check(bad).failures]
+    assert any("using the words" in w for w in failed), failed
+
+
+def test_no_theme_lowers_the_score_only_when_none_does(
+    demo_engine: Engine, demo_settings: Settings
+) -> None:
+    """'No theme clearly lowers the NPS' holds when the recount's fix-first list is empty; said
+    of the whole survey, where themes do lower it, it is caught."""
+    checker = Checker(demo_settings, demo_engine)
+    none = "No theme clearly lowers the NPS: no theme's impact interval lies below 0 once the "
+    none += "themes it comes with are held fixed."
+    doc = as_json(demo_engine, "Why are East customers scoring us so low?")
+    assert none in doc["answer"].splitlines()
+    verdict = checker.check(doc)
+    assert verdict.faithful and not verdict.unverified, verdict.text()
+    bad = as_json(demo_engine, "What hurts our NPS most?")
+    assert "fix first" in bad["answer"]
+    bad["answer"] += "\n" + none
+    failed = [c.what for c in checker.check(bad).failures]
+    assert any("no theme clearly lowers" in w for w in failed), failed
+
+
+def test_a_short_top_n_list_says_how_many_themes_and_uncovered_complaints(
+    demo_engine: Engine, demo_settings: Settings
+) -> None:
+    """Asked for five where fewer themes are raised: the number of themes and the negative
+    verbatims in none are recounted."""
+    checker = Checker(demo_settings, demo_engine)
+    doc = as_json(demo_engine, "What are the top 5 complaints from Islands customers?")
+    assert "known theme(s) are raised as complaints here" in doc["answer"]
+    verdict = checker.check(doc)
+    assert verdict.faithful and not verdict.unverified, verdict.text()
+    bad = copy.deepcopy(doc)
+    bad["answer"] = re.sub(
+        r"; (\d+) negative verbatims", r"; 1\1 negative verbatims", bad["answer"]
+    )
+    failed = [c.what for c in checker.check(bad).failures]
+    assert any("negative verbatims in no theme" in w for w in failed), failed
