@@ -7,6 +7,7 @@ line cites, each citation is a stored record)."""
 from __future__ import annotations
 
 import csv
+import json
 import re
 import time
 from collections import defaultdict
@@ -132,6 +133,9 @@ def suite_worker(args: dict[str, Any]) -> dict[str, Any]:
         "reviews": Engine(settings_for(_build("reviews", root))),
     }
     labels = {f"{SOURCE_NAME}:{k}": v for k, v in _tweet_sentiment().items()}
+    from benchmarks.faithfulness import Checker
+
+    checkers = {k: Checker(e.settings, e) for k, e in engines.items()}
     out: dict[str, Any] = {}
     for name, suite in (
         ("suite", SUITE),
@@ -142,14 +146,19 @@ def suite_worker(args: dict[str, Any]) -> dict[str, Any]:
         ("blind5", BLIND5),
         ("blind6", BLIND6),
     ):
-        rows = _run(suite, engines, labels)
+        rows = _run(suite, engines, labels, checkers)
         out[name] = {"rows": rows, "summary": summarise(rows)}
     return out
 
 
 def _run(
-    suite: list[Case], engines: dict[str, Any], labels: dict[str, Any]
+    suite: list[Case],
+    engines: dict[str, Any],
+    labels: dict[str, Any],
+    checkers: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
+    """Each question parsed and answered; with ``checkers``, each answer also through the
+    faithfulness checker (every figure recounted, every citation looked up)."""
     rows = []
     for case in suite:
         e = engines[case.data]
@@ -169,6 +178,11 @@ def _run(
                 (ln for ln in a.answer.splitlines() if ln.startswith("Answered as")), ""
             ),
         }
+        if checkers is not None:
+            v = checkers[case.data].check(json.loads(json.dumps(a.as_dict())))
+            row["faithful"] = v.faithful
+            row["unfaithful"] = [f"{c.what}: {c.detail}" for c in v.failures][:3]
+            row["unverified"] = v.unverified[:3]
         if case.label and case.data == "tweets":
             cited = [c for c in a.citations if c.kind == "verbatim"]
             rel = []
@@ -199,7 +213,15 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
     }
     labelled = [r for r in rows if "cited" in r]
     cited = sum(r["cited"] for r in labelled)
+    checked = [r for r in rows if "faithful" in r]
     return {
+        "faithful": sum(r["faithful"] for r in checked) / len(checked) if checked else None,
+        "checked": len(checked),
+        "not_faithful": [
+            {"q": r["question"], "failed": r["unfaithful"], "unverified": r["unverified"]}
+            for r in checked
+            if not r["faithful"]
+        ],
         "n": len(rows),
         "intent_acc": sum(r["checks"]["intent"] for r in rows) / len(rows),
         "query_acc": sum(r["checks"]["all"] for r in rows) / len(rows),
@@ -321,6 +343,17 @@ def _set_table(s: dict[str, Any], list_wrong: bool = True) -> str:
         f"Slowest parse: {s['parse_ms_max']:.0f} ms (the first question of a data set embeds "
         "on a cold model).",
     ]
+    if s.get("faithful") is not None:
+        bad = s["not_faithful"]
+        out += [
+            "",
+            f"Answers through the faithfulness checker: **{round(s['faithful'] * s['checked'])} "
+            f"of {s['checked']}** faithful (every figure recounted from the catalog, every "
+            "citation looked up, no line left unread)" + ("." if not bad else f"; {len(bad)} not:"),
+        ]
+        for b in bad if list_wrong else []:
+            why = "; ".join(b["failed"] + [f"unread: {u}" for u in b["unverified"]])
+            out.append(f'- "{b["q"]}": {why}')
     if s["wrong"] and list_wrong:
         out += ["", "Questions not parsed as expected:", ""]
         for w in s["wrong"]:
