@@ -313,7 +313,8 @@ QUESTION_WORD = re.compile(r"\b(what|which|how|why|who|where|when|is|are|do|does
 # question's own words, when no theme fits
 MENTION_WORDS = re.compile(
     r"\b(mention\w*|bring(s|ing)? up|brought up|talk\w* about|rais\w*|refer\w* to|cit(e|es|ed|ing)|"
-    r"complain\w* about|comment\w* on|use the (word|phrase)|say|says|said|come(s)? up)\b",
+    r"complain\w* about|comment\w* on|use the (word|phrase)|say|says|said|come(s)? up|"
+    r"ask(s|ed|ing)? about)\b",
     re.I,
 )
 WHICH_WORDS = re.compile(r"\b(which|wich|whch|what|whose)\s+(\w+)", re.I)
@@ -697,7 +698,9 @@ _TERM_STOP = frozenset(
     "mention mentions mentioned mentioning bring brings brought talk talks talked talking raise "
     "raises raised raising refer refers referred cite cites cited complain complains complained "
     "complaining comment comments commented come comes came often many much number count "
-    "common frequent frequently times time word words phrase say says said saying use used".split()
+    "common frequent frequently times time word words phrase say says said saying use used "
+    # asking and sign-off words are not what customers write about ("people ask about pilling")
+    "ask asks asked asking tell thx thanks thank pls plz cheers".split()
 )
 
 

@@ -249,3 +249,7 @@ def test_a_count_of_mentions_when_no_theme_fits(demo_engine: Engine) -> None:
     none = demo_engine.ask("How often do customers mention zeppelins?")
     assert none.extra["intent"] == "count" and not none.enough_evidence
     assert "None of the" in none.answer
+    # asking and sign-off words are not looked for: "ask sofa" would find nothing
+    polite = demo_engine.ask("How often do North customers ask about the sofa? thx")
+    assert polite.extra["query"]["terms"] == ["sofa"]
+    assert polite.answer.splitlines()[0].startswith(f"'sofa': {k:,} of {len(north):,} ")
