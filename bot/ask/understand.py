@@ -979,6 +979,15 @@ def _pick_intent(
 
 
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(])")
+# all in lower case, a sentence also ends before a lower-case word when the dot ends a word of
+# three or more letters and no abbreviation ("fine, dresses we've covered. now skirts vs
+# shorts?"; not "Delta vs. united", "e.g. the app", "U.S. customers"); used only to find a
+# question after context, since lower-case fragments ("examples pls. southwest bags.") are
+# one request
+LOOSE_END = re.compile(
+    r"(?<=[.!?])\s+(?=[A-Z\"'(])|"
+    r"(?<=[a-z]{3}[.!?])(?<!\betc\.)(?<!approx\.)(?<!\bincl\.)\s+(?=[a-z])"
+)
 
 
 def asked_part(question: str) -> str:
@@ -988,6 +997,10 @@ def asked_part(question: str) -> str:
     ("benchmark", "improved dramatically") do not decide it; segments and periods still
     come from the whole message."""
     parts = [p.strip() for p in SENTENCE_END.split(question.strip()) if p.strip()]
+    if len(parts) < 2 or not any(p.endswith("?") for p in parts):
+        loose = [p.strip() for p in LOOSE_END.split(question.strip()) if p.strip()]
+        if len(loose) > len(parts) and any(p.endswith("?") for p in loose[1:]):
+            parts = loose
     if len(parts) < 2:
         return question
     asks = [p for p in parts if p.endswith("?")] or [p for p in parts if REQUEST.match(p)]
@@ -1044,6 +1057,20 @@ def understand(
             or (asked[0] in ("compare", "trend", "share", "count") and not keeps_gap)
         ):
             intent, compare, rank_key = asked
+        if intent == "compare" and compare is not None and compare.key:
+            # "dresses we've covered. Now skirts vs shorts?": the sides are the values the
+            # asking sentence names, when it names two or more; a value in the context is not
+            mine = find_segments(ask, corpus).get(compare.key, [])
+            if len(mine) >= 2 and len(mine) < len(compare.values):
+                kept = [v for v in compare.values if v in mine]
+                dropped = {_norm(v) for v in compare.values if v not in mine}
+                compare = Comparison(compare.axis, compare.key, kept)
+                for k in list(filters.segments):  # nor a filter under another key
+                    filters.segments[k] = [
+                        v for v in filters.segments[k] if _norm(v) not in dropped
+                    ]
+                    if not filters.segments[k]:
+                        del filters.segments[k]
     if intent == "general":
         guess, _ = intent_by_example(qvec, assigner.embedder)
         if guess in ("rank", "trend", "praise", "drivers", "share", "examples", "gap"):

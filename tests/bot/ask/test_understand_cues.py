@@ -86,6 +86,22 @@ def test_a_value_of_two_keys_is_compared_once(engine: Engine) -> None:
     assert u.filters.segments == {}  # not also filtered to the class Dresses
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "fine, dresses we've covered. now the same for knits vs blouses -- how do they compare?",
+        "We sell Dresses too. How do Knits compare with Blouses?",
+    ],
+)
+def test_a_value_named_only_in_the_context_is_not_a_side(engine: Engine, question: str) -> None:
+    """The sides are the values the asking sentence names, even in lower case after a full
+    stop; the context's "dresses" is neither a side nor a filter (a value of two keys)."""
+    u = engine.understand(question)
+    assert u.intent == "compare" and u.compare is not None
+    assert u.compare.key == "class" and u.compare.values == ["Blouses", "Knits"]
+    assert u.filters.segments == {}
+
+
 def test_values_given_as_examples_of_a_key_rank_that_key(engine: Engine) -> None:
     u = engine.understand("Which class (knits, blouses and so on) gets the most complaints?")
     assert u.intent == "rank" and u.rank_by == "class"
