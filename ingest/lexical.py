@@ -75,6 +75,17 @@ class Lexical:
             return np.zeros(self.n_docs, dtype=np.float32)
         return np.asarray(self.bm25.get_scores(known), dtype=np.float32)
 
+    def doc_freq(self, words: list[str]) -> list[int]:
+        """How many records use each word (stemmed as the index is); 0 for a word none uses.
+        The index stores its scores column per word (CSC), so this is a subtraction."""
+        vocab = self.bm25.vocab_dict
+        indptr = self.bm25.scores["indptr"]
+        out = []
+        for stem in self.stemmer.stemWords([w.lower() for w in words]):
+            t = vocab.get(stem)
+            out.append(0 if t is None or t + 1 >= len(indptr) else int(indptr[t + 1] - indptr[t]))
+        return out
+
     def vectors(self, n: int) -> np.ndarray | None:
         """The dense vectors saved with this index (memory-mapped), or None."""
         if self.path is None:

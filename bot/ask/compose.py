@@ -20,7 +20,8 @@ from bot.ask.shapes import (
     segment_rank_lines,
     trend_lines,
 )
-from bot.ask.understand import INTENT_LABELS, Understanding, asked_sentiment
+from bot.ask.spelling import respell
+from bot.ask.understand import INTENT_LABELS, Understanding, asked_sentiment, topic_terms
 from bot.citations import Answer, CitationBook, Hit, freshness, lap, pct, refs, scope_label, timed
 from bot.corpus import Corpus
 from bot.filters import Filters
@@ -81,16 +82,30 @@ def answered_as(index: Index, u: Understanding) -> str:
     parts += segs
     if f.since or f.until:
         parts.append(f"dated {f.since or 'start'} to {f.until or 'now'}")
+    parts += [f"read '{a}' as '{b}'" for a, b in u.respelled.items()]
     follow = " (kept from the question this replies to)" if u.inherited else ""
     return "Answered as: " + "; ".join(parts) + follow + "."
+
+
+def _names(index: Index, corpus: Corpus) -> set[str]:
+    """Words of segment values and theme labels: names, never respelled."""
+    names = [v for vs in corpus.segment_values.values() if len(vs) <= 500 for v in vs]
+    names += [index.label(t) for t in index.assigner.taxonomy.themes]
+    return {w for n in names for w in re.findall(r"[a-z]+", n.lower())}
 
 
 def _shaped(u: Understanding) -> bool:
     """Whether the shape applies: a segment nobody has goes to the list answer, which names
     the known segments; examples of no theme are the closest verbatims, checked for distance."""
-    if "(unknown)" in u.filters.segments:
+    f = u.filters
+    if "(unknown)" in f.segments:
         return False
-    return u.intent != "examples" or bool(u.filters.themes)
+    if u.intent == "examples" and not f.themes and (f.segments or f.since or f.until):
+        # "pull some verbatims from the Islands customers": a scope and no topic is a sample
+        # of that scope, not a search that must come close to the question's words
+        named = [v for vs in f.segments.values() for v in vs]
+        return not topic_terms(u.question, named)
+    return u.intent != "examples" or bool(f.themes)
 
 
 def _driver_lines(
@@ -142,9 +157,11 @@ def compose(
     t = timed()
     q = clean_question(question)
     corpus = index.corpus()
+    q, respelled = respell(q, corpus, _names(index, corpus))  # "pillng" -> "pilling"
     qvec = index.embed_query(q)
     lap(t, "embed")
     u = parse_question(index, q, qvec, segment)  # the model's query, or the rules'
+    u.respelled = respelled
     u.filters = _merge(base, u.filters)
     _keep_shape(base, u)
     u.filters.intent = u.intent

@@ -372,6 +372,7 @@ class Understanding:
     terms: list[str] = field(default_factory=list)  # a count of mentions: the words looked for
     understood_by: Literal["rules", "llm"] = "rules"  # which parser's query this is
     understood_note: str | None = None  # why the model's query was not used, or what it lost
+    respelled: dict[str, str] = field(default_factory=dict)  # mistyped word -> the word read
 
     def query(self) -> dict[str, object]:
         """The structured query, as `--json` shows it."""
@@ -387,6 +388,7 @@ class Understanding:
             "top_n": self.top_n,
             "score": self.score,
             **({"terms": self.terms} if self.terms else {}),
+            **({"respelled": self.respelled} if self.respelled else {}),
         }
 
 
@@ -700,7 +702,9 @@ _TERM_STOP = frozenset(
     "complaining comment comments commented come comes came often many much number count "
     "common frequent frequently times time word words phrase say says said saying use used "
     # asking and sign-off words are not what customers write about ("people ask about pilling")
-    "ask asks asked asking tell thx thanks thank pls plz cheers".split()
+    "ask asks asked asking tell thx thanks thank pls plz cheers "
+    # and the verbs of a request for quotes ("pull some verbatims from X, I've never read any")
+    "pull show quote quotes give fetch grab read write wrote written writing".split()
 )
 
 
@@ -721,6 +725,8 @@ def topic_terms(question: str, names: list[str]) -> list[str]:
         w = w.strip("'")
         if len(w) < 3 or w in _STOP or w in _TERM_STOP or w in ENGLISH_STOP_WORDS:
             continue
+        if "'" in w and w.split("'")[0] in ENGLISH_STOP_WORDS | {"i"}:
+            continue  # "i've", "we're", "they'd"
         if w not in out:
             out.append(w)
     return out[:4]

@@ -20,6 +20,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
+from bot.ask.spelling import is_english
 from bot.slack.app import CxBot
 from bot.slack.reply import secret
 from ingest.config import Settings
@@ -138,6 +139,7 @@ def run(settings: Settings, http: bool = False, host: str = "0.0.0.0", port: int
         bot.engine.embed_query("warm up")
         bot.engine.assigner.prototypes  # noqa: B018 - computed on first use
         bot.engine.corpus()
+        is_english("warm")  # the spelling word list
     except Exception as exc:  # nothing indexed yet is fine: the bot says so when asked
         log.warning("not warmed up at start-up (model or index): %s", exc)
     from bot.digest.schedule import start_digest_scheduler

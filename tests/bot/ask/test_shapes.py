@@ -253,3 +253,13 @@ def test_a_count_of_mentions_when_no_theme_fits(demo_engine: Engine) -> None:
     polite = demo_engine.ask("How often do North customers ask about the sofa? thx")
     assert polite.extra["query"]["terms"] == ["sofa"]
     assert polite.answer.splitlines()[0].startswith(f"'sofa': {k:,} of {len(north):,} ")
+
+
+def test_a_request_for_quotes_from_a_segment_samples_that_segment(demo_engine: Engine) -> None:
+    """No topic, only a scope: its verbatims, not 'nothing is close to this question'."""
+    a = demo_engine.ask("pull some verbatims from the Islands customers, I've never read any")
+    assert a.enough_evidence and a.extra["intent"] == "examples"
+    n = int(verbatims(demo_engine, region="Islands").sum())
+    assert a.answer.splitlines()[0].startswith(f"Closest of {n:,} Islands verbatims: [1]")
+    assert len(a.citations) >= 3
+    assert all(c.segment.startswith("Islands") for c in a.citations)
