@@ -97,15 +97,18 @@ def _names(index: Index, corpus: Corpus) -> set[str]:
 def _shaped(u: Understanding) -> bool:
     """Whether the shape applies: a segment nobody has goes to the list answer, which names
     the known segments; examples of no theme are the closest verbatims, checked for distance."""
-    f = u.filters
-    if "(unknown)" in f.segments:
+    if "(unknown)" in u.filters.segments:
         return False
-    if u.intent == "examples" and not f.themes and (f.segments or f.since or f.until):
-        # "pull some verbatims from the Islands customers": a scope and no topic is a sample
-        # of that scope, not a search that must come close to the question's words
-        named = [v for vs in f.segments.values() for v in vs]
-        return not topic_terms(u.question, named)
-    return u.intent != "examples" or bool(f.themes)
+    return u.intent != "examples" or bool(u.filters.themes)
+
+
+def _scope_only(u: Understanding) -> bool:
+    """'pull some verbatims from the Islands customers': a scope and no topic asks for that
+    scope's verbatims, not for ones that come close to the request's own words."""
+    f = u.filters
+    if f.themes or not (f.segments or f.since or f.until):
+        return False
+    return not topic_terms(u.question, [v for vs in f.segments.values() for v in vs])
 
 
 def _driver_lines(
@@ -327,7 +330,7 @@ def _verbatim_lines(
     if not hits:
         lines.append(f"Not enough evidence: nothing among {n:,} {who}verbatims{when} matches.")
         return False
-    if not strong_enough(hits):
+    if not strong_enough(hits) and not _scope_only(u):
         lines.append(
             f"Not enough evidence: nothing among {n:,} {who}verbatims{when} is close "
             "to this question."

@@ -260,6 +260,7 @@ def test_a_request_for_quotes_from_a_segment_samples_that_segment(demo_engine: E
     a = demo_engine.ask("pull some verbatims from the Islands customers, I've never read any")
     assert a.enough_evidence and a.extra["intent"] == "examples"
     n = int(verbatims(demo_engine, region="Islands").sum())
-    assert a.answer.splitlines()[0].startswith(f"Closest of {n:,} Islands verbatims: [1]")
+    assert a.answer.splitlines()[0].startswith(f"Across {n:,} Islands verbatims, ")
+    assert "Closest matches: [1]" in a.answer.splitlines()[0]
     assert len(a.citations) >= 3
     assert all(c.segment.startswith("Islands") for c in a.citations)
