@@ -721,9 +721,14 @@ def topic_terms(question: str, names: list[str]) -> list[str]:
     for rx in (COUNT_WORDS, TIME_WORDS, MONTH_RE, ISO_RE):
         q = rx.sub(" ", q)
     out: list[str] = []
+    # a part of a hyphenated word is looked for even when it is a stop word on its own:
+    # "see-through" is not "fabric" alone
+    parts = {p for c in re.findall(r"[a-z]+(?:-[a-z]+)+", q.lower()) for p in c.split("-")}
     for w in re.findall(r"[a-z][a-z']+", q.lower()):
         w = w.strip("'")
-        if len(w) < 3 or w in _STOP or w in _TERM_STOP or w in ENGLISH_STOP_WORDS:
+        if len(w) < 3 or w in _STOP or w in _TERM_STOP:
+            continue
+        if w in ENGLISH_STOP_WORDS and w not in parts:
             continue
         if "'" in w and w.split("'")[0] in ENGLISH_STOP_WORDS | {"i"}:
             continue  # "i've", "we're", "they'd"
