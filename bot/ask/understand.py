@@ -429,6 +429,53 @@ def find_segments(question: str, corpus: Corpus) -> dict[str, list[str]]:
     return found
 
 
+ALIAS_SIM = 0.8  # a question word this close in meaning to one segment value names it
+ALIAS_MARGIN = 0.05  # and closer by this much than to any other value
+
+
+def alias_segments(
+    question: str, corpus: Corpus, embedder: Embedder, found: dict[str, list[str]]
+) -> dict[str, list[str]]:
+    """Segment values named by a word of another spelling: "trousers" (Pants), "denim"
+    (Jeans), "knitwear" (Knits), by the model's similarity of the word to each value. Only a
+    word sharing no word with any value (partial names are the loose match's), not a key's
+    name ("airline" is close to "US Airways"), and only when one value is clearly closest."""
+    keys = {k: vs for k, vs in corpus.segment_values.items() if 2 <= len(vs) <= 60}
+    if not keys:
+        return {}
+    named = [v for vs in found.values() for v in vs]
+    value_words = {w for vs in keys.values() for v in vs for w in _norm(v).split()}
+    key_words = {w for k in corpus.segment_values for w in _norm(k).split()}
+    key_words |= {w + "s" for w in key_words}
+    words = [
+        w
+        for w in topic_terms(question, named)
+        if len(w) >= 4 and w not in key_words and w.rstrip("s") not in value_words
+        and w not in value_words and "'" not in w
+    ]  # fmt: skip
+    if not words:
+        return {}
+    if "segment_value_vectors" not in corpus.memo:  # once per index version
+        vals = [(k, v) for k, vs in keys.items() for v in vs]
+        corpus.memo["segment_value_vectors"] = (vals, embedder.embed([v for _, v in vals]))
+    vals, vecs = corpus.memo["segment_value_vectors"]
+    sims = embedder.embed(words) @ vecs.T
+    out: dict[str, list[str]] = {}
+    for row in sims:
+        order = np.argsort(-row)
+        best = int(order[0])
+        # the runner-up that is another value (a value under two keys is one name)
+        other = next((int(j) for j in order[1:] if vals[j][1] != vals[best][1]), None)
+        second = float(row[other]) if other is not None else 0.0
+        if row[best] < ALIAS_SIM or row[best] - second < ALIAS_MARGIN:
+            continue
+        value = vals[best][1]
+        for k, v in vals:
+            if v == value and v not in found.get(k, []) and v not in out.get(k, []):
+                out.setdefault(k, []).append(v)
+    return out
+
+
 def _loose_match(nv: str, q: str, values: list[str]) -> bool:
     """Names as people type them: "sweater buyers" (Sweaters), "northern customers" (North),
     "Virgin" (Virgin America, when no other value starts so), "soutwest" (Southwest)."""
@@ -1038,6 +1085,8 @@ def understand(
 ) -> Understanding:
     filters = Filters()
     filters.segments = find_segments(question, corpus)
+    for key, vals in alias_segments(question, corpus, assigner.embedder, filters.segments).items():
+        filters.segments.setdefault(key, []).extend(vals)
     for value in segment or []:
         matched = False
         for key, values in corpus.segment_values.items():

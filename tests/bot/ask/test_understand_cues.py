@@ -374,3 +374,26 @@ def test_a_superlative_of_something_bad_ranks_the_segments(engine: Engine, quest
 
 def test_a_superlative_of_something_good_is_no_complaint_ranking(engine: Engine) -> None:
     assert engine.understand("Which airline has the friendliest crew?").intent != "rank"
+
+
+@pytest.mark.parametrize(
+    ("question", "segments"),
+    [
+        # another word for a value names it
+        ("What do customers complain about in knitwear?", {"class": ["Knits"]}),
+        ("knitwear vs blouses, side by side", None),
+        # the key's own name is no value ("airline" is close in meaning to "US Airways"), nor
+        # is a word about the topic
+        ("Which airline gets the most complaints about lost bags?", {}),
+        ("How many customers mention the fabric?", {}),
+    ],
+)
+def test_a_value_is_named_by_another_word_for_it(
+    engine: Engine, question: str, segments: dict[str, list[str]] | None
+) -> None:
+    u = engine.understand(question)
+    if segments is None:
+        assert u.intent == "compare" and u.compare is not None
+        assert sorted(u.compare.values) == ["Blouses", "Knits"]
+    else:
+        assert u.filters.segments == segments, question
